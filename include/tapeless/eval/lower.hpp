@@ -1,0 +1,212 @@
+#pragma once
+// Lowering: from expression trees to one pass over the rows.
+//
+// A scalar loss is *row-separable* when every place it touches the batch
+// (`dyn` rows) is inside a reduction `sum`/`mean`. The loss and all of its
+// derivative trees are then scalar functions of (a) the parameters and (b) a
+// fixed number K of row sums Σᵣ termₖ(r). Lowering
+//   1. collects those K row terms, in depth-first order, as one `term_list`
+//      (the per-row functor: inlined together, so shared subterms such as the
+//      residual are computed once per row by the compiler);
+//   2. replaces each reduction in the output trees by `reduced{k, scale}` and
+//      each parameter by a `param_slot` into one by-value block of values,
+//      so nothing a kernel sees carries a name or a pointer to host memory.
+// The backend sums the K terms over all rows in one pass; the host then
+// evaluates the output trees, which read the K sums.
+
+#include "../expr/leaf.hpp"
+#include "../expr/node.hpp"
+#include "../expr/reduce.hpp"
+#include "../param.hpp"
+
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace tapeless::detail {
+
+// ---- type lists ------------------------------------------------------------
+
+template <class... Ts>
+struct type_list {
+  static constexpr std::size_t size = sizeof...(Ts);
+};
+
+template <class List, class T>
+struct push_unique;
+template <class... Ts, class T>
+struct push_unique<type_list<Ts...>, T> {
+  using type = std::conditional_t<(std::is_same_v<Ts, T> || ...), type_list<Ts...>, type_list<Ts..., T>>;
+};
+
+template <class List, class T>
+inline constexpr std::size_t index_in = 0;
+template <class T, class... Ts>
+inline constexpr std::size_t index_in<type_list<Ts...>, T> = [] {
+  std::size_t i = 0;
+  ((std::is_same_v<Ts, T> ? false : (++i, true)) && ...);
+  return i;
+}();
+
+// ---- what a tree contains --------------------------------------------------
+
+template <class E>
+inline constexpr bool is_row_reduction = false;
+template <class X>
+inline constexpr bool is_row_reduction<expr::sum<X>> = shape_of_t<X>::rows == dyn;
+template <class X>
+inline constexpr bool is_row_reduction<expr::mean<X>> = shape_of_t<X>::rows == dyn;
+
+template <class E>
+using children_t = decltype(children_of(std::declval<E const&>()));
+
+template <class E>
+constexpr bool contains_row_reduction() {
+  if constexpr (is_row_reduction<E>) return true;
+  else
+    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
+      return (contains_row_reduction<std::remove_cvref_t<Cs>>() || ... || false);
+    }(std::type_identity<children_t<E>>{});
+}
+
+/// The distinct parameter leaves of `E`, appended to `List` (depth-first).
+template <class List, class E>
+struct params_of;
+template <class List, class Tuple>
+struct params_of_tuple {
+  using type = List;
+};
+template <class List, class C, class... Cs>
+struct params_of_tuple<List, std::tuple<C, Cs...>> {
+  using type = typename params_of_tuple<typename params_of<List, std::remove_cvref_t<C>>::type, std::tuple<Cs...>>::type;
+};
+template <class List, class E>
+struct params_of {
+  using type = std::conditional_t<is_param_ref<E>, typename push_unique<List, E>::type,
+                                  typename params_of_tuple<List, children_t<E>>::type>;
+};
+
+/// Offset of each parameter in the by-value parameter block.
+template <class Vars, std::size_t I>
+inline constexpr std::size_t param_offset = 0;
+template <class... Vs, std::size_t I>
+inline constexpr std::size_t param_offset<type_list<Vs...>, I> = [] {
+  std::size_t sizes[] = {shape_of_t<Vs>::rows * shape_of_t<Vs>::cols..., 0};
+  std::size_t off = 0;
+  for (std::size_t i = 0; i < I; ++i) off += sizes[i];
+  return off;
+}();
+template <class Vars>
+inline constexpr std::size_t param_block_size = param_offset<Vars, Vars::size>;
+template <class... Vs>
+inline constexpr std::size_t param_block_size<type_list<Vs...>> =
+    (std::size_t{0} + ... + (shape_of_t<Vs>::rows * shape_of_t<Vs>::cols));
+
+/// Calls `f(leaf)` for every leaf of `e`, left to right.
+template <class E, class F>
+constexpr void for_each_leaf(E const& e, F& f) {
+  if constexpr (has_children<E>) std::apply([&f](auto const&... c) { (for_each_leaf(c, f), ...); }, e.children());
+  else f(e);
+}
+
+// ---- the two rewrites ------------------------------------------------------
+
+/// Replaces parameters by slots of the block `Vars` and, unless `Terms`, each
+/// row reduction by the next `reduced` slot.
+template <class T, class Vars>
+struct lowering {
+  std::size_t next = 0;
+
+  template <class E>
+  constexpr auto operator()(E const& e) {
+    if constexpr (is_param_ref<E>) {
+      return expr::param_slot<param_offset<Vars, index_in<Vars, E>>, shape_of_t<E>::rows, shape_of_t<E>::cols, T>{};
+    } else if constexpr (is_row_reduction<E>) {
+      static_assert(!contains_row_reduction<std::remove_cvref_t<decltype(e.arg)>>(),
+                    "tapeless::value_and_grad: the loss is not row-separable (a reduction over rows sits inside "
+                    "another); it would need two passes over the data");
+      std::size_t const n = e.count();
+      if constexpr (std::is_same_v<E, expr::mean<std::remove_cvref_t<decltype(e.arg)>>>) {
+        if (n == 0) fail("tapeless::value_and_grad: mean over data with no rows; pass at least one row");
+        return expr::reduced<T>{{}, next++, 1.0 / static_cast<double>(n)};
+      } else {
+        return expr::reduced<T>{{}, next++, 1.0};
+      }
+    } else if constexpr (has_children<E>) {
+      return e.map(*this);
+    } else {
+      return e;
+    }
+  }
+};
+
+/// The lowered arguments of every row reduction of `e`, depth-first.
+template <class T, class Vars, class E>
+constexpr auto row_terms(E const& e) {
+  if constexpr (is_row_reduction<E>) {
+    lowering<T, Vars> params_only;
+    return std::tuple{params_only(e.arg)};
+  } else if constexpr (has_children<E>) {
+    return std::apply([](auto const&... c) { return std::tuple_cat(row_terms<T, Vars>(c)...); }, e.children());
+  } else {
+    return std::tuple<>{};
+  }
+}
+
+/// The pass's per-row work: K lowered row terms, summed into K doubles.
+template <class... Es>
+struct term_list;
+template <>
+struct term_list<> {
+  template <std::size_t K, class T, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE void accumulate(std::size_t, double*, Ctx const&) const {}
+};
+template <class E, class... Es>
+struct term_list<E, Es...> {
+  E head;
+  term_list<Es...> tail;
+
+  template <std::size_t K, class T, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE void accumulate(std::size_t r, double* acc, Ctx const& ctx) const {
+    auto const v = head.template at<T>(r, ctx);
+    double s = static_cast<double>(v[0]);
+    for (std::size_t j = 1; j < shape_of_t<E>::cols; ++j) s += static_cast<double>(v[j]);
+    acc[K] += s;
+    tail.template accumulate<K + 1, T>(r, acc, ctx);
+  }
+};
+
+constexpr term_list<> build_term_list() { return {}; }
+template <class E, class... Es>
+constexpr term_list<E, Es...> build_term_list(E const& e, Es const&... es) {
+  return {e, build_term_list(es...)};
+}
+template <class... Es>
+constexpr term_list<Es...> make_term_list(std::tuple<Es...> const& t) {
+  return std::apply([](auto const&... e) { return build_term_list(e...); }, t);
+}
+
+/// Number of rows the pass runs over: the batch extent shared by every term.
+template <class Tuple>
+std::size_t pass_rows(Tuple const& terms) {
+  std::size_t n = 0;
+  bool seen = false;
+  std::apply(
+      [&](auto const&... t) {
+        auto one = [&](auto const& term) {
+          std::size_t const r = rows_of(term);
+          if (seen && r != n)
+            fail("tapeless::value_and_grad: the loss's reductions run over " + std::to_string(n) + " and " +
+                 std::to_string(r) + " rows; every batch (dyn) extent in one loss must be equal");
+          n = r;
+          seen = true;
+        };
+        (one(t), ...);
+      },
+      terms);
+  return n;
+}
+
+}  // namespace tapeless::detail

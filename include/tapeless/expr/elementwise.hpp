@@ -1,0 +1,161 @@
+#pragma once
+// Elementwise functions: square, pow<N> (integer exponent), exp, log, sqrt,
+// abs, tanh, sigmoid, relu, and sign/step (the derivatives of abs and relu).
+// Each is one node with its value, builder and derivative rule side by side.
+
+#include "arith.hpp"
+#include "base.hpp"
+#include "leaf.hpp"
+#include "node.hpp"
+#include "operand.hpp"
+
+#include <cmath>
+#include <tuple>
+
+namespace tapeless::expr {
+
+#define TAPELESS_UNARY_NODE(NAME, BODY)                                    \
+  template <class X>                                                       \
+  struct NAME : unary_node<NAME, X> {                                      \
+    using unary_node<NAME, X>::unary_node;                                 \
+    template <class T>                                                     \
+    TAPELESS_HOST_DEVICE static T apply(T x) { BODY }                      \
+  };
+
+TAPELESS_UNARY_NODE(square, return x * x;)
+TAPELESS_UNARY_NODE(exp_, using std::exp; return exp(x);)
+TAPELESS_UNARY_NODE(log_, using std::log; return log(x);)
+TAPELESS_UNARY_NODE(sqrt_, using std::sqrt; return sqrt(x);)
+TAPELESS_UNARY_NODE(abs_, return x < T(0) ? -x : x;)
+TAPELESS_UNARY_NODE(tanh_, using std::tanh; return tanh(x);)
+// Stable on both tails: exp never sees a large positive argument.
+TAPELESS_UNARY_NODE(sigmoid_, using std::exp; if (x >= T(0)) return T(1) / (T(1) + exp(-x));
+                    T const e = exp(x); return e / (T(1) + e);)
+TAPELESS_UNARY_NODE(relu_, return x > T(0) ? x : T(0);)
+TAPELESS_UNARY_NODE(sign_, return T((x > T(0)) - (x < T(0)));)
+TAPELESS_UNARY_NODE(step_, return x > T(0) ? T(1) : T(0);)
+#undef TAPELESS_UNARY_NODE
+
+/// x^N for an integer N known at compile time.
+template <int N, class X>
+struct pow_ : node<pow_<N, X>> {
+  using shape_type = shape_of_t<X>;
+  static constexpr std::size_t cols = shape_type::cols;
+  X arg;
+  constexpr explicit pow_(X x) : arg(x) {}
+  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
+  template <class F>
+  constexpr auto map(F& f) const {
+    return pow_<N, decltype(f(arg))>{f(arg)};
+  }
+  template <class T>
+  TAPELESS_HOST_DEVICE static T apply(T x) {
+    T p = T(1);
+    for (int i = 0; i < (N < 0 ? -N : N); ++i) p *= x;
+    return N < 0 ? T(1) / p : p;
+  }
+  template <class T, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, cols> at(std::size_t r, Ctx const& ctx) const {
+    auto out = arg.template at<T>(r, ctx);
+    for (std::size_t j = 0; j < cols; ++j) out[j] = apply(out[j]);
+    return out;
+  }
+};
+
+template <int N, class X>
+constexpr auto build_pow(X const& x) {
+  if constexpr (N == 0) return broadcast_like(x, one{});
+  else if constexpr (N == 1) return x;
+  else if constexpr (N == 2) return square<X>{x};
+  else return pow_<N, X>{x};
+}
+
+// d(x²) = 2x·dx
+template <class X, class W>
+constexpr auto derivative(square<X> const& e, W w) {
+  return build_mul(build_mul(constant<2>{}, e.arg), derivative(e.arg, w));
+}
+// d(xᴺ) = N·xᴺ⁻¹·dx
+template <int N, class X, class W>
+constexpr auto derivative(pow_<N, X> const& e, W w) {
+  return build_mul(build_mul(constant<N>{}, build_pow<N - 1>(e.arg)), derivative(e.arg, w));
+}
+// d(eˣ) = eˣ·dx
+template <class X, class W>
+constexpr auto derivative(exp_<X> const& e, W w) {
+  return build_mul(e, derivative(e.arg, w));
+}
+// d(log x) = dx / x
+template <class X, class W>
+constexpr auto derivative(log_<X> const& e, W w) {
+  return build_div(derivative(e.arg, w), e.arg);
+}
+// d(√x) = dx / (2√x)
+template <class X, class W>
+constexpr auto derivative(sqrt_<X> const& e, W w) {
+  return build_div(derivative(e.arg, w), build_mul(constant<2>{}, e));
+}
+// d|x| = sign(x)·dx
+template <class X, class W>
+constexpr auto derivative(abs_<X> const& e, W w) {
+  return build_mul(sign_<X>{e.arg}, derivative(e.arg, w));
+}
+// d(tanh x) = (1 − tanh²x)·dx
+template <class X, class W>
+constexpr auto derivative(tanh_<X> const& e, W w) {
+  return build_mul(build_sub(one{}, square<tanh_<X>>{e}), derivative(e.arg, w));
+}
+// d(σ(x)) = σ(x)(1 − σ(x))·dx
+template <class X, class W>
+constexpr auto derivative(sigmoid_<X> const& e, W w) {
+  return build_mul(build_mul(e, build_sub(one{}, e)), derivative(e.arg, w));
+}
+// d(relu x) = step(x)·dx
+template <class X, class W>
+constexpr auto derivative(relu_<X> const& e, W w) {
+  return build_mul(step_<X>{e.arg}, derivative(e.arg, w));
+}
+// sign and step are piecewise constant
+template <class X, class W>
+constexpr zero derivative(sign_<X> const&, W) { return {}; }
+template <class X, class W>
+constexpr zero derivative(step_<X> const&, W) { return {}; }
+
+}  // namespace tapeless::expr
+
+namespace tapeless {
+
+#define TAPELESS_UNARY_FUNCTION(NAME, NODE)                 \
+  template <operand X>                                      \
+  constexpr auto NAME(X const& x) {                         \
+    return expr::NODE<as_expr_t<X>>{detail::as_expr(x)};    \
+  }
+
+/// x², elementwise.
+TAPELESS_UNARY_FUNCTION(square, square)
+/// eˣ, elementwise.
+TAPELESS_UNARY_FUNCTION(exp, exp_)
+/// Natural logarithm, elementwise.
+TAPELESS_UNARY_FUNCTION(log, log_)
+/// √x, elementwise.
+TAPELESS_UNARY_FUNCTION(sqrt, sqrt_)
+/// |x|, elementwise (derivative sign(x), 0 at 0 as in PyTorch).
+TAPELESS_UNARY_FUNCTION(abs, abs_)
+/// tanh x, elementwise.
+TAPELESS_UNARY_FUNCTION(tanh, tanh_)
+/// 1 / (1 + e⁻ˣ), elementwise, stable for large |x|.
+TAPELESS_UNARY_FUNCTION(sigmoid, sigmoid_)
+/// max(x, 0), elementwise (derivative 0 at 0 as in PyTorch).
+TAPELESS_UNARY_FUNCTION(relu, relu_)
+/// −1, 0 or 1, elementwise.
+TAPELESS_UNARY_FUNCTION(sign, sign_)
+#undef TAPELESS_UNARY_FUNCTION
+
+/// xᴺ for an integer `N` known at compile time: `tl::pow<3>(x)`.
+template <int N, operand X>
+constexpr auto pow(X const& x) {
+  return expr::build_pow<N>(detail::as_expr(x));
+}
+
+}  // namespace tapeless

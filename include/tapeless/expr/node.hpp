@@ -1,0 +1,152 @@
+#pragma once
+// What every expression node shares: the `expression` concept, the small
+// per-row value type the evaluator passes around, and the evaluation context.
+//
+// Nodes live in `tapeless::expr` so that diagnostics read
+// `tapeless::expr::add<…>`; the user-facing builders (`tl::exp`, `tl::sum`, …)
+// live in `tapeless`. Every node is a small trivially copyable aggregate that
+// holds its children by value (data leaves are views), so a whole tree copies
+// into a kernel functor.
+
+#include "../config.hpp"
+#include "../shape.hpp"
+
+#include <concepts>
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+
+namespace tapeless::expr {
+
+/// Base of every node; the CRTP parameter keeps node bases distinct.
+struct node_base {};
+template <class Derived>
+struct node : node_base {};
+
+/// A fixed-size row of values: what one row of an expression evaluates to.
+template <class T, std::size_t C>
+struct row {
+  T v[C];
+  TAPELESS_HOST_DEVICE constexpr T& operator[](std::size_t j) { return v[j]; }
+  TAPELESS_HOST_DEVICE constexpr T const& operator[](std::size_t j) const { return v[j]; }
+};
+
+/// What evaluation may read besides the tree itself: the parameter values of a
+/// lowered tree (`params`) and the row sums of the one pass (`acc`).
+template <class T>
+struct context {
+  T const* params = nullptr;
+  double const* acc = nullptr;
+};
+
+}  // namespace tapeless::expr
+
+namespace tapeless {
+
+/// Satisfied by tapeless expression nodes.
+template <class E>
+concept expression = std::derived_from<std::remove_cvref_t<E>, expr::node_base> && requires {
+  typename std::remove_cvref_t<E>::shape_type;
+};
+
+/// The static shape of an expression.
+template <expression E>
+using shape_of_t = typename std::remove_cvref_t<E>::shape_type;
+
+/// True when `E` is a scalar (static shape 1×1).
+template <class E>
+inline constexpr bool is_scalar_v = expression<E> && shape_of_t<E>::scalar;
+
+namespace detail {
+template <class E>
+concept has_children = requires(E const& e) { e.children(); };
+
+/// `std::tuple` of references to the children of `e` (empty for leaves).
+template <class E>
+constexpr auto children_of(E const& e) {
+  if constexpr (has_children<E>) return e.children();
+  else return std::tuple<>{};
+}
+
+/// The scalar type a leaf contributes to the computation (void: none, e.g. literals).
+template <class E>
+struct leaf_value_type {
+  using type = void;
+};
+template <class E>
+  requires requires { typename E::value_type; }
+struct leaf_value_type<E> {
+  using type = typename E::value_type;
+};
+
+template <class A, class B>
+struct join_value {
+  using type = std::common_type_t<A, B>;
+};
+template <class A>
+struct join_value<A, void> {
+  using type = A;
+};
+template <class B>
+struct join_value<void, B> {
+  using type = B;
+};
+template <>
+struct join_value<void, void> {
+  using type = void;
+};
+template <class A, class B>
+using join_value_t = typename join_value<A, B>::type;
+
+template <class E>
+struct value_type_of;
+template <class Tuple>
+struct value_type_of_children;
+template <class... Cs>
+struct value_type_of_children<std::tuple<Cs...>> {
+  using type = void;
+};
+template <class C, class... Cs>
+struct value_type_of_children<std::tuple<C, Cs...>> {
+  using type = join_value_t<typename value_type_of<std::remove_cvref_t<C>>::type,
+                            typename value_type_of_children<std::tuple<Cs...>>::type>;
+};
+template <class E>
+struct value_type_of {
+  using type = join_value_t<
+      typename leaf_value_type<E>::type,
+      typename value_type_of_children<decltype(children_of(std::declval<E const&>()))>::type>;
+};
+}  // namespace detail
+
+/// The scalar type in which an expression is computed: the common type of its
+/// data and parameters (`float` when it has neither).
+template <expression E>
+using value_type_t = std::conditional_t<std::is_void_v<typename detail::value_type_of<std::remove_cvref_t<E>>::type>,
+                                        float, typename detail::value_type_of<std::remove_cvref_t<E>>::type>;
+
+namespace detail {
+/// Run-time number of rows of `e` (its static extent unless that is `dyn`).
+template <class E>
+constexpr std::size_t rows_of(E const& e) {
+  if constexpr (shape_of_t<E>::rows != dyn) return shape_of_t<E>::rows;
+  else return e.rows();
+}
+
+/// Run-time rows of `a op b` after broadcasting; throws when two batch extents differ.
+template <class A, class B>
+std::size_t broadcast_rows(A const& a, B const& b, char const* message) {
+  if constexpr (shape_of_t<A>::rows == dyn && shape_of_t<B>::rows == dyn) {
+    TAPELESS_CHECK(a.rows() == b.rows(), message);
+    return a.rows();
+  } else if constexpr (shape_of_t<A>::rows == dyn) {
+    return a.rows();
+  } else if constexpr (shape_of_t<B>::rows == dyn) {
+    return b.rows();
+  } else {
+    return 0;  // static: unused
+  }
+}
+}  // namespace detail
+
+}  // namespace tapeless

@@ -1,0 +1,195 @@
+#pragma once
+// `tl::value_and_grad(loss, params…)` and `tl::value(e)`: evaluation in one
+// pass over the data.
+
+#include "backend/thrust/row_pass.hpp"
+#include "diff/grad.hpp"
+#include "eval/lower.hpp"
+#include "expr/node.hpp"
+#include "expr/operand.hpp"
+#include "matrix.hpp"
+#include "param.hpp"
+
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace tapeless {
+
+/// Gradients keyed by parameter: `grads[w]` is a `tl::matrix` shaped like `w`.
+template <class... Refs>
+class gradients {
+ public:
+  template <class P>
+  static constexpr bool holds = ((std::remove_cvref_t<decltype(detail::ref_of(std::declval<P const&>()))>::name ==
+                                  Refs::name) ||
+                                 ...);
+
+  /// The gradient of parameter `p` (matched by name).
+  template <parameter P>
+  [[nodiscard]] constexpr auto& operator[](P const&) {
+    static_assert(holds<P>, "tapeless::gradients: no gradient for this parameter; pass it to value_and_grad");
+    return std::get<index<P>()>(values_);
+  }
+  template <parameter P>
+  [[nodiscard]] constexpr auto const& operator[](P const&) const {
+    static_assert(holds<P>, "tapeless::gradients: no gradient for this parameter; pass it to value_and_grad");
+    return std::get<index<P>()>(values_);
+  }
+  /// The gradient of the parameter named `Name`.
+  template <fixed_name Name>
+  [[nodiscard]] constexpr auto const& get() const {
+    constexpr std::size_t i = [] {
+      std::size_t k = 0;
+      ((Refs::name == Name ? false : (++k, true)) && ...);
+      return k;
+    }();
+    static_assert(i < sizeof...(Refs), "tapeless::gradients::get: no parameter of that name");
+    return std::get<i>(values_);
+  }
+
+  std::tuple<matrix<typename Refs::value_type, shape_of_t<Refs>::rows, shape_of_t<Refs>::cols>...> values_;
+
+ private:
+  template <class P>
+  static constexpr std::size_t index() {
+    using Ref = std::remove_cvref_t<decltype(detail::ref_of(std::declval<P const&>()))>;
+    std::size_t k = 0;
+    ((Refs::name == Ref::name ? false : (++k, true)) && ...);
+    return k;
+  }
+};
+
+/// What `value_and_grad` returns: `auto [value, grads] = tl::value_and_grad(loss, w, b);`
+template <class T, class... Refs>
+struct value_and_grad_result {
+  T value;
+  gradients<Refs...> grads;
+};
+
+namespace detail {
+
+/// Evaluates `outputs` (a tuple of expressions of static shape, whose
+/// parameters are `Vars`) with one pass over the rows; returns their values as
+/// `tl::matrix`es.
+template <class T, class Vars, class Outputs, class Loss>
+auto evaluate(Outputs const& outputs, Loss const& loss) {
+  // One block of parameter values, read through the loss's parameter leaves.
+  constexpr std::size_t P = param_block_size<Vars>;
+  T block[P > 0 ? P : 1] = {};
+  void const* seen[Vars::size + 1] = {};
+  auto gather = [&]<class Leaf>(Leaf const& leaf) {
+    if constexpr (is_param_ref<Leaf>) {
+      constexpr std::size_t i = index_in<Vars, Leaf>;
+      if (seen[i] != nullptr && seen[i] != leaf.values)
+        fail("tapeless::value_and_grad: two different parameters are named '" + Leaf::name.str() +
+             "'; give each parameter its own name");
+      seen[i] = leaf.values;
+      constexpr std::size_t off = param_offset<Vars, i>;
+      for (std::size_t k = 0; k < shape_of_t<Leaf>::rows * shape_of_t<Leaf>::cols; ++k)
+        block[off + k] = static_cast<T>(leaf.values[k]);
+    }
+  };
+  for_each_leaf(loss, gather);
+
+  // The pass: every row term of every output, summed over all rows.
+  auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(row_terms<T, Vars>(o)...); }, outputs);
+  constexpr std::size_t K = std::tuple_size_v<std::remove_cvref_t<decltype(terms)>>;
+  std::size_t const n = pass_rows(terms);
+  auto const list = make_term_list(terms);
+  block_pass<T, P, K, std::remove_cvref_t<decltype(list)>> pass{list, {}, n, rows_per_block};
+  for (std::size_t k = 0; k < P; ++k) pass.params[k] = block[k];
+  accumulator<K> const acc = run_pass<K>(pass, n);
+
+  // The outer trees, with reductions read from the pass.
+  lowering<T, Vars> lower;
+  auto const lowered = std::apply([&](auto const&... o) { return std::tuple{lower(o)...}; }, outputs);
+  expr::context<T> const ctx{block, acc.v};
+  return std::apply(
+      [&](auto const&... o) {
+        return std::tuple{[&]<class O>(O const& out) {
+          matrix<T, shape_of_t<O>::rows, shape_of_t<O>::cols> m;
+          for (std::size_t r = 0; r < shape_of_t<O>::rows; ++r) {
+            auto const v = out.template at<T>(r, ctx);
+            for (std::size_t j = 0; j < shape_of_t<O>::cols; ++j) m(r, j) = v[j];
+          }
+          return m;
+        }(o)...};
+      },
+      lowered);
+}
+
+template <class To, class From, std::size_t R, std::size_t C>
+constexpr matrix<To, R, C> convert(matrix<From, R, C> const& m) {
+  if constexpr (std::is_same_v<To, From>) {
+    return m;
+  } else {
+    matrix<To, R, C> out;
+    for (std::size_t k = 0; k < R * C; ++k) out[k] = static_cast<To>(m[k]);
+    return out;
+  }
+}
+
+}  // namespace detail
+
+/// The loss and its gradient with respect to each parameter, from one pass
+/// over the data.
+///
+///     auto [value, grads] = tl::value_and_grad(tl::mean(tl::square(X * w + b - y)), w, b);
+///     opt.step(grads);                       // grads[w], grads[b]
+template <operand L, parameter... Ps>
+auto value_and_grad(L const& loss, Ps const&... ps) {
+  auto const e = detail::as_expr(loss);
+  using E = std::remove_cvref_t<decltype(e)>;
+  static_assert(shape_of_t<E>::scalar,
+                "tapeless::value_and_grad: the loss must be a scalar (1x1); reduce it with sum or mean first");
+  using T = value_type_t<E>;
+  using Vars = typename detail::params_of<detail::type_list<>, E>::type;
+
+  // A parameter passed by the caller must be the one the loss reads.
+  auto check = [&]<class P>(P const& p) {
+    auto const ref = detail::ref_of(p);
+    using Ref = std::remove_cvref_t<decltype(ref)>;
+    bool clash = false;
+    auto find = [&]<class Leaf>(Leaf const& leaf) {
+      if constexpr (detail::is_param_ref<Leaf>) {
+        if constexpr (Leaf::name == Ref::name) clash = clash || leaf.values != ref.values;
+      }
+    };
+    detail::for_each_leaf(e, find);
+    if (clash)
+      detail::fail("tapeless::value_and_grad: the parameter '" + Ref::name.str() +
+                   "' passed is not the one the loss uses (same name, another object); pass the loss's own "
+                   "parameter");
+  };
+  (check(ps), ...);
+
+  auto const outputs = std::tuple{e, grad(e, ps)...};
+  auto const values = detail::evaluate<T, Vars>(outputs, e);
+  return std::apply(
+      [](auto const& v, auto const&... g) {
+        return value_and_grad_result<T, std::remove_cvref_t<decltype(detail::ref_of(std::declval<Ps const&>()))>...>{
+            v.item(), {{detail::convert<typename Ps::value_type>(g)...}}};
+      },
+      values);
+}
+
+/// The value of an expression of static shape, from one pass over the data:
+/// a number for a scalar, else a `tl::matrix`.
+template <operand X>
+auto value(X const& x) {
+  auto const e = detail::as_expr(x);
+  using E = std::remove_cvref_t<decltype(e)>;
+  static_assert(shape_of_t<E>::rows != dyn,
+                "tapeless::value: the expression has dyn rows; reduce it with sum or mean, or build a tl::tensor "
+                "from it");
+  using T = value_type_t<E>;
+  using Vars = typename detail::params_of<detail::type_list<>, E>::type;
+  auto const m = std::get<0>(detail::evaluate<T, Vars>(std::tuple{e}, e));
+  if constexpr (shape_of_t<E>::scalar) return m.item();
+  else return m;
+}
+
+}  // namespace tapeless
