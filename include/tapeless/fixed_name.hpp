@@ -45,6 +45,16 @@ struct fixed_name {
 
   friend constexpr bool operator==(fixed_name const&, fixed_name const&) = default;
 
+  /// Concatenation, for derived names (`"fc" + ".weight"`); at most 32 characters.
+  friend constexpr fixed_name operator+(fixed_name a, fixed_name const& b) {
+    std::size_t const n = a.size();
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      if (n + i >= 32) throw "tapeless::fixed_name: a name has at most 32 characters";
+      a.set(n + i, b.at(i));
+    }
+    return a;
+  }
+
  private:
   constexpr void set(std::size_t i, char c) {
     auto const bits = static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * (i % 8));
