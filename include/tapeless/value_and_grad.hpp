@@ -42,9 +42,8 @@ class gradients {
   template <fixed_name Name>
   [[nodiscard]] constexpr auto const& get() const {
     constexpr std::size_t i = [] {
-      std::size_t k = 0;
-      ((Refs::name == Name ? false : (++k, true)) && ...);
-      return k;
+      bool const flags[] = {Refs::name == Name..., true};
+      return detail::first_true(flags);
     }();
     static_assert(i < sizeof...(Refs), "tapeless::gradients::get: no parameter of that name");
     return std::get<i>(values_);
@@ -56,9 +55,8 @@ class gradients {
   template <class P>
   static constexpr std::size_t index() {
     using Ref = std::remove_cvref_t<decltype(detail::ref_of(std::declval<P const&>()))>;
-    std::size_t k = 0;
-    ((Refs::name == Ref::name ? false : (++k, true)) && ...);
-    return k;
+    bool const flags[] = {Refs::name == Ref::name..., true};
+    return detail::first_true(flags);
   }
 };
 

@@ -35,8 +35,9 @@ struct stack : node<stack<R, C, Es...>> {
   template <class T, class Ctx>
   row<T, C> at(std::size_t r, Ctx const& ctx) const {
     row<T, C> out{};
+    std::size_t const i = R == 1 ? 0 : r;  // one row broadcasts to every row
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-      ((K / C == r ? (out[K % C] = std::get<K>(elems).template at<T>(0, ctx)[0], 0) : 0), ...);
+      ((K / C == i ? (out[K % C] = std::get<K>(elems).template at<T>(0, ctx)[0], 0) : 0), ...);
     }(std::index_sequence_for<Es...>{});
     return out;
   }

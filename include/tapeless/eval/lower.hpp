@@ -41,13 +41,21 @@ struct push_unique<type_list<Ts...>, T> {
   using type = std::conditional_t<(std::is_same_v<Ts, T> || ...), type_list<Ts...>, type_list<Ts..., T>>;
 };
 
+/// Position of the first `true` in `flags` (its size when none is).
+template <std::size_t N>
+constexpr std::size_t first_true(bool const (&flags)[N]) {
+  std::size_t i = 0;
+  while (i < N && !flags[i]) ++i;
+  return i;
+}
+
+/// Position of `T` in the list `List`.
 template <class List, class T>
 inline constexpr std::size_t index_in = 0;
 template <class T, class... Ts>
 inline constexpr std::size_t index_in<type_list<Ts...>, T> = [] {
-  std::size_t i = 0;
-  ((std::is_same_v<Ts, T> ? false : (++i, true)) && ...);
-  return i;
+  bool const flags[] = {std::is_same_v<Ts, T>..., true};
+  return first_true(flags);
 }();
 
 // ---- what a tree contains --------------------------------------------------
@@ -88,21 +96,18 @@ struct params_of {
                                   typename params_of_tuple<List, children_t<E>>::type>;
 };
 
-/// Offset of each parameter in the by-value parameter block.
+/// Offset of each parameter in the by-value parameter block, and its size.
 template <class Vars, std::size_t I>
 inline constexpr std::size_t param_offset = 0;
 template <class... Vs, std::size_t I>
 inline constexpr std::size_t param_offset<type_list<Vs...>, I> = [] {
-  std::size_t sizes[] = {shape_of_t<Vs>::rows * shape_of_t<Vs>::cols..., 0};
+  std::size_t const sizes[] = {shape_of_t<Vs>::rows * shape_of_t<Vs>::cols..., 0};
   std::size_t off = 0;
-  for (std::size_t i = 0; i < I; ++i) off += sizes[i];
+  for (std::size_t k = 0; k + 1 < I + 1; ++k) off += sizes[k];
   return off;
 }();
 template <class Vars>
 inline constexpr std::size_t param_block_size = param_offset<Vars, Vars::size>;
-template <class... Vs>
-inline constexpr std::size_t param_block_size<type_list<Vs...>> =
-    (std::size_t{0} + ... + (shape_of_t<Vs>::rows * shape_of_t<Vs>::cols));
 
 /// Calls `f(leaf)` for every leaf of `e`, left to right.
 template <class E, class F>
@@ -195,7 +200,7 @@ std::size_t pass_rows(Tuple const& terms) {
   bool seen = false;
   std::apply(
       [&](auto const&... t) {
-        auto one = [&](auto const& term) {
+        [[maybe_unused]] auto one = [&](auto const& term) {
           std::size_t const r = rows_of(term);
           if (seen && r != n)
             fail("tapeless::value_and_grad: the loss's reductions run over " + std::to_string(n) + " and " +

@@ -37,7 +37,7 @@ struct unit : node<unit<R, C, I, J>> {
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, C> at(std::size_t r, Ctx const&) const {
     row<T, C> out{};
     for (std::size_t j = 0; j < C; ++j) out[j] = T(0);
-    if (r == I) out[J] = T(1);
+    if ((R == 1 ? 0 : r) == I) out[J] = T(1);  // one row broadcasts to every row
     return out;
   }
 };

@@ -84,7 +84,8 @@ struct transpose_ : node<transpose_<X>> {
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, cols> at(std::size_t r, Ctx const& ctx) const {
     row<T, cols> out;
-    for (std::size_t k = 0; k < cols; ++k) out[k] = arg.template at<T>(k, ctx)[r];
+    std::size_t const j = shape_type::rows == 1 ? 0 : r;  // one row broadcasts to every row
+    for (std::size_t k = 0; k < cols; ++k) out[k] = arg.template at<T>(k, ctx)[j];
     return out;
   }
 };

@@ -70,8 +70,7 @@ struct block_pass {
   std::size_t block;
 
   TAPELESS_HOST_DEVICE accumulator<K> operator()(std::size_t b) const {
-    accumulator<K> acc;
-    for (std::size_t k = 0; k < K; ++k) acc.v[k] = 0.0;
+    accumulator<K> acc{};
     expr::context<T> const ctx{params, nullptr};
     std::size_t const begin = b * block;
     std::size_t const end = n - begin < block ? n : begin + block;

@@ -1,0 +1,87 @@
+// tests for include/tapeless/backend/thrust/row_pass.hpp: the one pass over
+// the rows, across block boundaries, thread counts and sizes.
+#include "laws/gradcheck.hpp"
+
+#include <tapeless/backend/thrust/row_pass.hpp>
+#include <tapeless/tapeless.hpp>
+
+#include <doctest/doctest.h>
+
+#if defined(_OPENMP)
+#  include <omp.h>
+#endif
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace tl = tapeless;
+using tl::dyn;
+
+namespace {
+/// The lecture's loss and gradients by a plain double loop.
+struct reference {
+  double loss = 0, gb = 0, gw[3] = {0, 0, 0};
+};
+reference naive(tl::tensor<float, dyn, 3> const& X, tl::tensor<float, dyn, 1> const& y, tl::param<"w", 3, 1> const& w,
+                tl::param<"b"> const& b) {
+  reference out;
+  std::size_t const n = X.rows();
+  for (std::size_t i = 0; i < n; ++i) {
+    double r = static_cast<double>(b.item()) - y(i, 0);
+    for (std::size_t k = 0; k < 3; ++k) r += static_cast<double>(X(i, k)) * w[k];
+    out.loss += r * r / static_cast<double>(n);
+    out.gb += 2 * r / static_cast<double>(n);
+    for (std::size_t k = 0; k < 3; ++k) out.gw[k] += 2 * r * X(i, k) / static_cast<double>(n);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("row_pass: sizes around block boundaries give the reference sums") {
+  for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{4095}, std::size_t{4096}, std::size_t{4097},
+                        std::size_t{3 * 4096 + 17}, std::size_t{100'003}}) {
+    CAPTURE(n);
+    tl::tensor<float, dyn, 3> X(n);
+    tl::tensor<float, dyn, 1> y(n);
+    laws::rng r(n);
+    for (std::size_t i = 0; i < n * 3; ++i) X.data()[i] = static_cast<float>(r());
+    for (std::size_t i = 0; i < n; ++i) y.data()[i] = static_cast<float>(r());
+    tl::param<"w", 3, 1> w{{0.5f}, {-0.25f}, {1.5f}};
+    tl::param<"b"> b{0.125f};
+    auto const [value, grads] = tl::value_and_grad(tl::mean(tl::square(X * w + b - y)), w, b);
+    auto const ref = naive(X, y, w, b);
+    CHECK(laws::close(value, ref.loss, 1e-6));
+    CHECK(laws::close(grads[b].item(), ref.gb, 1e-5, 1e-6));
+    for (std::size_t k = 0; k < 3; ++k) CHECK(laws::close(grads[w][k], ref.gw[k], 1e-5, 1e-6));
+  }
+}
+
+#if defined(_OPENMP)
+TEST_CASE("row_pass: results do not depend on the thread count beyond rounding") {
+  std::size_t const n = 200'000;
+  tl::tensor<float, dyn, 3> X(n);
+  tl::tensor<float, dyn, 1> y(n);
+  laws::rng r(99);
+  for (std::size_t i = 0; i < n * 3; ++i) X.data()[i] = static_cast<float>(r());
+  for (std::size_t i = 0; i < n; ++i) y.data()[i] = static_cast<float>(r());
+  tl::param<"w", 3, 1> w{{0.5f}, {-0.25f}, {1.5f}};
+  tl::param<"b"> b{0.125f};
+  auto const cost = tl::mean(tl::square(X * w + b - y));
+  int const before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  auto const one = tl::value_and_grad(cost, w, b);
+  omp_set_num_threads(2);
+  auto const two = tl::value_and_grad(cost, w, b);
+  omp_set_num_threads(before);
+  CHECK(laws::close(one.value, two.value, 1e-7));
+  for (std::size_t k = 0; k < 3; ++k) CHECK(laws::close(one.grads[w][k], two.grads[w][k], 1e-6, 1e-7));
+}
+#endif
+
+TEST_CASE("row_pass: an accumulator of K doubles adds elementwise") {
+  tl::detail::accumulator<3> a{{1, 2, 3}}, b{{10, 20, 30}};
+  auto const c = tl::detail::accumulate_plus<3>{}(a, b);
+  CHECK(c.v[0] == 11);
+  CHECK(c.v[2] == 33);
+}

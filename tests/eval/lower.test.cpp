@@ -1,0 +1,74 @@
+// tests for include/tapeless/eval/lower.hpp: which row sums a loss needs, and
+// the run-time checks of lowering.
+#include "laws/gradcheck.hpp"
+
+#include <tapeless/eval/lower.hpp>
+#include <tapeless/tapeless.hpp>
+
+#include <doctest/doctest.h>
+
+#include <tuple>
+#include <type_traits>
+
+namespace tl = tapeless;
+using tl::dyn;
+
+TEST_CASE("lower: the lecture's loss and its gradients need 1 + 3 + 1 row sums") {
+  tl::tensor<float, dyn, 3> X(5);
+  tl::tensor<float, dyn, 1> y(5);
+  tl::param<"w", 3, 1> w;
+  tl::param<"b"> b;
+  auto const cost = tl::mean(tl::square(X * w + b - y));
+  using Vars = tl::detail::params_of<tl::detail::type_list<>, decltype(cost)>::type;
+  static_assert(std::is_same_v<Vars, tl::detail::type_list<tl::param<"w", 3, 1>::ref_type, tl::param<"b">::ref_type>>);
+  static_assert(tl::detail::param_block_size<Vars> == 4);
+  static_assert(tl::detail::param_offset<Vars, 1> == 3);
+  auto const outputs = std::tuple{cost, tl::grad(cost, w), tl::grad(cost, b)};
+  auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(tl::detail::row_terms<float, Vars>(o)...); }, outputs);
+  static_assert(std::tuple_size_v<std::remove_cvref_t<decltype(terms)>> == 5);
+  // the lowered terms carry no names and no host pointers to parameters
+  using First = std::tuple_element_t<0, std::remove_cvref_t<decltype(terms)>>;
+  static_assert(std::is_same_v<First, decltype(tl::square(tl::expr::matmul<tl::expr::data<float, dyn, 3>, tl::expr::param_slot<0, 3, 1, float>>{
+                                                              X.expr(), {}} + tl::expr::param_slot<3, 1, 1, float>{} - y))>);
+  CHECK(tl::detail::pass_rows(terms) == 5);
+}
+
+TEST_CASE("lower: row-separability") {
+  tl::tensor<float, dyn, 1> x(3);
+  tl::param<"w"> w;
+  static_assert(tl::detail::contains_row_reduction<decltype(tl::mean(x * w))>());
+  static_assert(!tl::detail::contains_row_reduction<decltype(tl::sum(tl::square(w)))>());
+  static_assert(tl::detail::is_row_reduction<decltype(tl::sum(x))>);
+  static_assert(!tl::detail::is_row_reduction<decltype(tl::sum(w))>);
+}
+
+TEST_CASE("lower: reductions over different batch extents in one loss are an error") {
+  tl::tensor<float, dyn, 1> a{{1}, {2}, {3}}, b{{1}, {2}};
+  tl::param<"w"> w;
+  CHECK_THROWS_WITH_AS(tl::value_and_grad(tl::mean(a * w) + tl::mean(b * w), w),
+                       "tapeless::value_and_grad: the loss's reductions run over 3 and 2 rows; every batch (dyn) "
+                       "extent in one loss must be equal",
+                       tl::error);
+}
+
+TEST_CASE("lower: mean over no rows is an error, sum over no rows is 0") {
+  tl::tensor<float, dyn, 1> empty(0);
+  tl::param<"w"> w{1.0f};
+  CHECK_THROWS_WITH_AS(tl::value_and_grad(tl::mean(empty * w), w),
+                       "tapeless::value_and_grad: mean over data with no rows; pass at least one row", tl::error);
+  auto const [value, grads] = tl::value_and_grad(tl::sum(empty * w), w);
+  CHECK(value == 0.0f);
+  CHECK(grads[w].item() == 0.0f);
+}
+
+TEST_CASE("lower: one name, two parameters is an error") {
+  tl::tensor<float, dyn, 1> x{{1}, {2}};
+  tl::param<"w"> w1{1.0f}, w2{2.0f};
+  CHECK_THROWS_WITH_AS(tl::value(tl::mean(x * w1 + x * w2)),
+                       "tapeless::value_and_grad: two different parameters are named 'w'; give each parameter its own name",
+                       tl::error);
+  CHECK_THROWS_WITH_AS(tl::value_and_grad(tl::mean(x * w1), w2),
+                       "tapeless::value_and_grad: the parameter 'w' passed is not the one the loss uses (same name, "
+                       "another object); pass the loss's own parameter",
+                       tl::error);
+}

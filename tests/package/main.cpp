@@ -1,0 +1,6 @@
+#include <tapeless/tapeless.hpp>
+
+int main() {
+  tapeless::param<"b"> b;
+  return b.item() == 0.0f ? 0 : 1;
+}
