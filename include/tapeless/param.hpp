@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <tuple>
 #include <type_traits>
 
 namespace tapeless {
@@ -92,6 +93,19 @@ inline constexpr bool is_param_ref = false;
 template <fixed_name Name, std::size_t R, std::size_t C, class T>
 inline constexpr bool is_param_ref<expr::param_ref<Name, R, C, T>> = true;
 }  // namespace detail
+
+/// Parameters by reference, for an optimizer or value_and_grad: `tl::params(w, b)`.
+template <class... Ps>
+struct param_list {
+  std::tuple<Ps*...> ptrs;
+};
+
+/// Collects parameters for an optimizer (the lecture's `[w, b]` / `model.parameters()`).
+template <class... Ps>
+  requires(detail::is_param<Ps> && ...)
+constexpr param_list<Ps...> params(Ps&... ps) {
+  return {{&ps...}};
+}
 
 /// Satisfied by `tl::param` (and its expression leaf): what `grad` differentiates by.
 template <class P>

@@ -143,35 +143,46 @@ auto value_and_grad(L const& loss, Ps const&... ps) {
   using E = std::remove_cvref_t<decltype(e)>;
   static_assert(shape_of_t<E>::scalar,
                 "tapeless::value_and_grad: the loss must be a scalar (1x1); reduce it with sum or mean first");
-  using T = value_type_t<E>;
-  using Vars = typename detail::params_of<detail::type_list<>, E>::type;
+  static_assert(!shape_of_t<E>::scalar || detail::row_separable<E>,
+                "tapeless::value_and_grad: the loss is not row-separable (a reduction over rows sits inside "
+                "another); it would need two passes over the data");
+  if constexpr (shape_of_t<E>::scalar && detail::row_separable<E>) {
+    using T = value_type_t<E>;
+    using Vars = typename detail::params_of<detail::type_list<>, E>::type;
 
-  // A parameter passed by the caller must be the one the loss reads.
-  auto check = [&]<class P>(P const& p) {
-    auto const ref = detail::ref_of(p);
-    using Ref = std::remove_cvref_t<decltype(ref)>;
-    bool clash = false;
-    auto find = [&]<class Leaf>(Leaf const& leaf) {
-      if constexpr (detail::is_param_ref<Leaf>) {
-        if constexpr (Leaf::name == Ref::name) clash = clash || leaf.values != ref.values;
-      }
+    // A parameter passed by the caller must be the one the loss reads.
+    auto check = [&]<class P>(P const& p) {
+      auto const ref = detail::ref_of(p);
+      using Ref = std::remove_cvref_t<decltype(ref)>;
+      bool clash = false;
+      auto find = [&]<class Leaf>(Leaf const& leaf) {
+        if constexpr (detail::is_param_ref<Leaf>) {
+          if constexpr (Leaf::name == Ref::name) clash = clash || leaf.values != ref.values;
+        }
+      };
+      detail::for_each_leaf(e, find);
+      if (clash)
+        detail::fail("tapeless::value_and_grad: the parameter '" + Ref::name.str() +
+                     "' passed is not the one the loss uses (same name, another object); pass the loss's own "
+                     "parameter");
     };
-    detail::for_each_leaf(e, find);
-    if (clash)
-      detail::fail("tapeless::value_and_grad: the parameter '" + Ref::name.str() +
-                   "' passed is not the one the loss uses (same name, another object); pass the loss's own "
-                   "parameter");
-  };
-  (check(ps), ...);
+    (check(ps), ...);
 
-  auto const outputs = std::tuple{e, grad(e, ps)...};
-  auto const values = detail::evaluate<T, Vars>(outputs, e);
-  return std::apply(
-      [](auto const& v, auto const&... g) {
-        return value_and_grad_result<T, std::remove_cvref_t<decltype(detail::ref_of(std::declval<Ps const&>()))>...>{
-            v.item(), {{detail::convert<typename Ps::value_type>(g)...}}};
-      },
-      values);
+    auto const outputs = std::tuple{e, grad(e, ps)...};
+    auto const values = detail::evaluate<T, Vars>(outputs, e);
+    return std::apply(
+        [](auto const& v, auto const&... g) {
+          return value_and_grad_result<T, std::remove_cvref_t<decltype(detail::ref_of(std::declval<Ps const&>()))>...>{
+              v.item(), {{detail::convert<typename Ps::value_type>(g)...}}};
+        },
+        values);
+  }
+}
+
+/// The same for the parameters of a model: `tl::value_and_grad(cost, model.parameters())`.
+template <operand L, class... Ps>
+auto value_and_grad(L const& loss, param_list<Ps...> const& ps) {
+  return std::apply([&](auto const*... p) { return value_and_grad(loss, *p...); }, ps.ptrs);
 }
 
 /// The value of an expression of static shape, from one pass over the data:
@@ -183,11 +194,16 @@ auto value(X const& x) {
   static_assert(shape_of_t<E>::rows != dyn,
                 "tapeless::value: the expression has dyn rows; reduce it with sum or mean, or build a tl::tensor "
                 "from it");
-  using T = value_type_t<E>;
-  using Vars = typename detail::params_of<detail::type_list<>, E>::type;
-  auto const m = std::get<0>(detail::evaluate<T, Vars>(std::tuple{e}, e));
-  if constexpr (shape_of_t<E>::scalar) return m.item();
-  else return m;
+  static_assert(shape_of_t<E>::rows == dyn || detail::row_separable<E>,
+                "tapeless::value: the expression is not row-separable (a reduction over rows sits inside "
+                "another); it would need two passes over the data");
+  if constexpr (detail::row_separable<E>) {
+    using T = value_type_t<E>;
+    using Vars = typename detail::params_of<detail::type_list<>, E>::type;
+    auto const m = std::get<0>(detail::evaluate<T, Vars>(std::tuple{e}, e));
+    if constexpr (shape_of_t<E>::scalar) return m.item();
+    else return m;
+  }
 }
 
 }  // namespace tapeless

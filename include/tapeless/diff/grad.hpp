@@ -100,7 +100,7 @@ constexpr auto grad(E const& e, P const& p) {
 /// Overload that turns a non-parameter `wrt` into a readable error.
 template <operand E, class P>
   requires(!parameter<P>)
-constexpr void grad(E const&, P const&) {
+constexpr auto grad(E const&, P const&) {  // deduced: the message comes before any use of the result
   static_assert(parameter<P>, "tapeless::grad: 'wrt' must be a parameter (tapeless::param), not an expression");
 }
 

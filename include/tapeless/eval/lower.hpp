@@ -79,6 +79,21 @@ constexpr bool contains_row_reduction() {
     }(std::type_identity<children_t<E>>{});
 }
 
+/// True when a row reduction sits inside another (two passes would be needed).
+template <class E>
+constexpr bool has_nested_row_reduction() {
+  if constexpr (is_row_reduction<E>)
+    return contains_row_reduction<std::remove_cvref_t<decltype(std::declval<E const&>().arg)>>();
+  else
+    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
+      return (has_nested_row_reduction<std::remove_cvref_t<Cs>>() || ... || false);
+    }(std::type_identity<children_t<E>>{});
+}
+
+/// A scalar expression that one pass over the rows can evaluate, with its gradients.
+template <class E>
+inline constexpr bool row_separable = shape_of_t<E>::rows != dyn && !has_nested_row_reduction<E>();
+
 /// The distinct parameter leaves of `E`, appended to `List` (depth-first).
 template <class List, class E>
 struct params_of;

@@ -18,19 +18,6 @@
 
 namespace tapeless {
 
-/// The parameters an optimizer updates, by reference: `tl::params(w, b)`.
-template <class... Ps>
-struct param_list {
-  std::tuple<Ps*...> ptrs;
-};
-
-/// Collects parameters for an optimizer (the lecture's `[w, b]` / `model.parameters()`).
-template <class... Ps>
-  requires(detail::is_param<Ps> && ...)
-constexpr param_list<Ps...> params(Ps&... ps) {
-  return {{&ps...}};
-}
-
 namespace optim {
 
 /// Hyper-parameters of SGD, with torch's defaults; `lr` has none and must be set.
