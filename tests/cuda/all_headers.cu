@@ -1,4 +1,69 @@
-// Placeholder: the whole library must compile under nvcc. Replace with real device checks.
+// Compiled by nvcc (-std=c++20 -arch=sm_90) in CI, never run there: every public
+// header must stay nvcc-clean, and the lecture's loss must instantiate the whole
+// pipeline (build → grad → lower → the Thrust pass) in a CUDA translation unit.
+#include <tapeless/backend/thrust/row_pass.hpp>
+#include <tapeless/config.hpp>
+#include <tapeless/device.hpp>
+#include <tapeless/diff/grad.hpp>
+#include <tapeless/eval/lower.hpp>
+#include <tapeless/expr/arith.hpp>
+#include <tapeless/expr/base.hpp>
+#include <tapeless/expr/elementwise.hpp>
+#include <tapeless/expr/leaf.hpp>
+#include <tapeless/expr/matmul.hpp>
+#include <tapeless/expr/node.hpp>
+#include <tapeless/expr/operand.hpp>
+#include <tapeless/expr/reduce.hpp>
+#include <tapeless/fixed_name.hpp>
+#include <tapeless/loss.hpp>
+#include <tapeless/matrix.hpp>
+#include <tapeless/nn/linear.hpp>
+#include <tapeless/optim/sgd.hpp>
+#include <tapeless/param.hpp>
+#include <tapeless/shape.hpp>
 #include <tapeless/tapeless.hpp>
+#include <tapeless/tensor.hpp>
+#include <tapeless/value_and_grad.hpp>
 
-int main() {}
+#include <cstdio>
+
+namespace tl = tapeless;
+
+// The lowered per-row functor of the lecture's loss, as a kernel would run it:
+// its type carries integers only (no names, no host pointers to parameters).
+template <class Pass>
+__global__ void row_pass_kernel(Pass pass, tl::detail::accumulator<5>* out) {
+  *out = pass(0);
+}
+
+/// The one-pass functor value_and_grad builds for `cost` and its gradients.
+template <class Cost, class W, class B>
+auto lowered_pass(Cost const& cost, W const& w, B const& b) {
+  using Vars = typename tl::detail::params_of<tl::detail::type_list<>, Cost>::type;
+  auto const outputs = std::tuple{cost, tl::grad(cost, w), tl::grad(cost, b)};
+  auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(tl::detail::row_terms<float, Vars>(o)...); },
+                                outputs);
+  auto const list = tl::detail::make_term_list(terms);
+  return tl::detail::block_pass<float, 4, 5, std::remove_cvref_t<decltype(list)>>{list, {}, 5, 5};
+}
+
+int main() {
+  tl::tensor<float, tl::dyn, 3> x_train{{73, 80, 75}, {93, 88, 93}, {89, 91, 90}, {96, 98, 100}, {73, 66, 70}};
+  tl::tensor<float, tl::dyn, 1> y_train{{152}, {185}, {180}, {196}, {142}};
+  tl::param<"w", 3, 1> w;
+  tl::param<"b"> b;
+  tl::optim::sgd optimizer{tl::params(w, b), {.lr = 1e-5}};
+
+  auto cost = tl::mse_loss(x_train.matmul(w) + b, y_train);
+  auto [value, grads] = tl::value_and_grad(cost, w, b);
+  optimizer.step(grads);
+
+  auto pass = lowered_pass(cost, w, b);
+  static_assert(std::is_trivially_copyable_v<decltype(pass)>);
+  if (tl::cuda_available()) {
+    // Device data would come with tensor.to(tl::cuda); here the functor is only compiled.
+    row_pass_kernel<<<1, 1>>>(pass, nullptr);
+  }
+  std::printf("%s %f\n", (tl::cuda_available() ? tl::cuda : tl::cpu).name().data(), static_cast<double>(value));
+  return 0;
+}

@@ -142,7 +142,11 @@ struct lowering {
   template <class E>
   constexpr auto operator()(E const& e) {
     if constexpr (is_param_ref<E>) {
-      return expr::param_slot<param_offset<Vars, index_in<Vars, E>>, shape_of_t<E>::rows, shape_of_t<E>::cols, T>{};
+      // Plain integers: nvcc re-emits template arguments as written, and an
+      // expression naming a parameter (a class NTTP) must not reach a kernel's type.
+      constexpr std::size_t offset = param_offset<Vars, index_in<Vars, E>>;
+      constexpr std::size_t rows = shape_of_t<E>::rows, cols = shape_of_t<E>::cols;
+      return expr::param_slot<offset, rows, cols, T>{};
     } else if constexpr (is_row_reduction<E>) {
       static_assert(!contains_row_reduction<std::remove_cvref_t<decltype(e.arg)>>(),
                     "tapeless::value_and_grad: the loss is not row-separable (a reduction over rows sits inside "
