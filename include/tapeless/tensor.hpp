@@ -59,6 +59,7 @@ struct tensor_access {
 
  private:
   Derived const& self() const { return static_cast<Derived const&>(*this); }
+  double column_mean(std::size_t j) const;
 };
 }  // namespace detail
 
@@ -138,16 +139,18 @@ auto detail::tensor_access<Derived, T, R, C>::matmul(W const& w) const {
 }
 
 template <class Derived, class T, std::size_t R, std::size_t C>
+double detail::tensor_access<Derived, T, R, C>::column_mean(std::size_t j) const {
+  double s = 0;
+  for (std::size_t i = 0; i < self().rows(); ++i) s += static_cast<double>((*this)(i, j));
+  return s / static_cast<double>(self().rows());
+}
+
+template <class Derived, class T, std::size_t R, std::size_t C>
 auto detail::tensor_access<Derived, T, R, C>::mean(int dim) const {
   TAPELESS_CHECK(dim == 0, "tapeless::tensor::mean: only dim=0 (column means) is supported");
-  std::size_t const n = self().rows();
-  TAPELESS_CHECK(n > 0, "tapeless::tensor::mean: the tensor has no rows");
+  TAPELESS_CHECK(self().rows() > 0, "tapeless::tensor::mean: the tensor has no rows");
   tensor<T, 1, C> out;
-  for (std::size_t j = 0; j < C; ++j) {
-    double s = 0;
-    for (std::size_t i = 0; i < n; ++i) s += static_cast<double>((*this)(i, j));
-    out(0, j) = static_cast<T>(s / static_cast<double>(n));
-  }
+  for (std::size_t j = 0; j < C; ++j) out(0, j) = static_cast<T>(column_mean(j));
   return out;
 }
 
@@ -158,9 +161,7 @@ auto detail::tensor_access<Derived, T, R, C>::std(int dim) const {
   TAPELESS_CHECK(n > 1, "tapeless::tensor::std: the unbiased deviation needs at least two rows");
   tensor<T, 1, C> out;
   for (std::size_t j = 0; j < C; ++j) {
-    double s = 0;
-    for (std::size_t i = 0; i < n; ++i) s += static_cast<double>((*this)(i, j));
-    double const m = s / static_cast<double>(n);
+    double const m = column_mean(j);  // two passes in double: no cancellation
     double q = 0;
     for (std::size_t i = 0; i < n; ++i) q += (static_cast<double>((*this)(i, j)) - m) * (static_cast<double>((*this)(i, j)) - m);
     out(0, j) = static_cast<T>(std::sqrt(q / static_cast<double>(n - 1)));

@@ -42,7 +42,9 @@ TEST_CASE("sgd: every setting follows torch.optim.SGD step by step") {
   for (auto const& row : laws::read_csv("sgd_reference.csv")) by_setting[row[0]].push_back(row);
   REQUIRE(by_setting.size() == 7);
 
-  for (auto const& [name, steps] : by_setting) {
+  for (auto const& setting : by_setting) {
+    std::string const& name = setting.first;  // named variables: clang 14 cannot capture structured bindings
+    auto const& steps = setting.second;
     CAPTURE(name);
     tl::param<"w", 2, 1> w{{0.3f}, {-0.2f}};
     tl::param<"b"> b{0.1f};

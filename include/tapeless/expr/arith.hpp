@@ -202,36 +202,21 @@ constexpr auto derivative(broadcast_to<S, X> const& e, W w) {
 
 // ---- public operators (found by ADL for nodes; re-exported in tapeless) ----
 
-template <class A, class B>
-  requires operand_pair<A, B>
-constexpr auto operator+(A const& a, B const& b) {
-  using SA = shape_of_t<as_expr_t<A>>;
-  using SB = shape_of_t<as_expr_t<B>>;
-  static_assert(broadcastable<SA, SB>,
-                "tapeless::operator+: operand shapes cannot be broadcast together; each extent must be equal or 1 "
-                "(a static extent above 1 never meets the dyn batch extent)");
-  return build_add(tapeless::detail::as_expr(a), tapeless::detail::as_expr(b));
-}
-template <class A, class B>
-  requires operand_pair<A, B>
-constexpr auto operator-(A const& a, B const& b) {
-  using SA = shape_of_t<as_expr_t<A>>;
-  using SB = shape_of_t<as_expr_t<B>>;
-  static_assert(broadcastable<SA, SB>,
-                "tapeless::operator-: operand shapes cannot be broadcast together; each extent must be equal or 1 "
-                "(a static extent above 1 never meets the dyn batch extent)");
-  return build_sub(tapeless::detail::as_expr(a), tapeless::detail::as_expr(b));
-}
-template <class A, class B>
-  requires operand_pair<A, B>
-constexpr auto operator/(A const& a, B const& b) {
-  using SA = shape_of_t<as_expr_t<A>>;
-  using SB = shape_of_t<as_expr_t<B>>;
-  static_assert(broadcastable<SA, SB>,
-                "tapeless::operator/: operand shapes cannot be broadcast together; each extent must be equal or 1 "
-                "(a static extent above 1 never meets the dyn batch extent)");
-  return build_div(tapeless::detail::as_expr(a), tapeless::detail::as_expr(b));
-}
+// `a op b` for the elementwise operators: shapes must broadcast (checked before building).
+#define TAPELESS_ELEMENTWISE_OPERATOR(OP, BUILD)                                                                     \
+  template <class A, class B>                                                                                      \
+    requires operand_pair<A, B>                                                                                    \
+  constexpr auto operator OP(A const& a, B const& b) {                                                             \
+    static_assert(broadcastable<shape_of_t<as_expr_t<A>>, shape_of_t<as_expr_t<B>>>,                               \
+                  "tapeless::operator" #OP ": operand shapes cannot be broadcast together; each extent must be "   \
+                  "equal or 1 (a static extent above 1 never meets the dyn batch extent)");                       \
+    return BUILD(tapeless::detail::as_expr(a), tapeless::detail::as_expr(b));                                      \
+  }
+TAPELESS_ELEMENTWISE_OPERATOR(+, build_add)
+TAPELESS_ELEMENTWISE_OPERATOR(-, build_sub)
+TAPELESS_ELEMENTWISE_OPERATOR(/, build_div)
+#undef TAPELESS_ELEMENTWISE_OPERATOR
+
 template <class A>
   requires(expression<A> || has_expression_view<A>)
 constexpr auto operator-(A const& a) {
