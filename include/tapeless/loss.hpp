@@ -7,6 +7,10 @@
 #include "expr/operand.hpp"
 #include "expr/reduce.hpp"
 
+#include <concepts>
+#include <type_traits>
+#include <utility>
+
 namespace tapeless {
 
 /// How a loss reduces its elementwise terms, as torch's `reduction=`.
@@ -29,9 +33,9 @@ concept reduction_kind =
 /// Mean squared error, ℓ = reduce((input − target)²), as `torch.nn.functional.mse_loss`.
 /// Input and target must have the same shape (torch only warns and broadcasts).
 template <operand I, operand T, reduction_kind R = reduction::mean_t>
-constexpr auto mse_loss(I const& input, T const& target, R = {}) {
-  auto const x = detail::as_expr(input);
-  auto const y = detail::as_expr(target);
+constexpr auto mse_loss(I&& input, T&& target, R = {}) {
+  auto const x = detail::as_expr(std::forward<I>(input));
+  auto const y = detail::as_expr(std::forward<T>(target));
   static_assert(std::is_same_v<shape_of_t<decltype(x)>, shape_of_t<decltype(y)>>,
                 "tapeless::mse_loss: input and target shapes differ; give the target the prediction's shape");
   expr::detail::check_rows(x, y, "mse_loss");
@@ -47,8 +51,8 @@ template <reduction_kind R = reduction::mean_t>
 struct mse_loss {
   [[no_unique_address]] R reduction{};
   template <operand I, operand T>
-  constexpr auto operator()(I const& input, T const& target) const {
-    return tapeless::mse_loss(input, target, reduction);
+  constexpr auto operator()(I&& input, T&& target) const {
+    return tapeless::mse_loss(std::forward<I>(input), std::forward<T>(target), reduction);
   }
 };
 template <reduction_kind R>

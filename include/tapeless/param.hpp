@@ -7,6 +7,7 @@
 // type (two params with one name are one parameter) and keys gradients.
 
 #include "expr/leaf.hpp"
+#include "expr/operand.hpp"
 #include "fixed_name.hpp"
 #include "matrix.hpp"
 
@@ -74,8 +75,10 @@ class param {
   constexpr T* data() { return value_.data(); }
   constexpr T const* data() const { return value_.data(); }
 
-  /// This parameter as an expression leaf.
-  [[nodiscard]] constexpr ref_type expr() const { return ref_type{{}, value_.data()}; }
+  /// This parameter as an expression leaf (it reads the current values).
+  [[nodiscard]] constexpr ref_type expr() const& { return ref_type{{}, value_.data()}; }
+  /// Not for a temporary: the leaf would point at destroyed values.
+  ref_type expr() const&& = delete;
 
   friend std::ostream& operator<<(std::ostream& os, param const& p) { return os << p.value_; }
 
@@ -84,6 +87,9 @@ class param {
 };
 
 namespace detail {
+template <fixed_name Name, std::size_t R, std::size_t C, class T>
+inline constexpr bool owning<param<Name, R, C, T>> = true;
+
 template <class P>
 inline constexpr bool is_param = false;
 template <fixed_name Name, std::size_t R, std::size_t C, class T>

@@ -7,6 +7,7 @@
 // outlive the expressions built from it, as with a `std::span`.
 
 #include "expr/leaf.hpp"
+#include "eval/evaluate.hpp"
 #include "expr/matmul.hpp"
 #include "expr/node.hpp"
 #include "shape.hpp"
@@ -19,6 +20,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tapeless {
@@ -46,11 +48,14 @@ struct tensor_access {
   static constexpr std::size_t cols = C;
 
   [[nodiscard]] T const& operator()(std::size_t i, std::size_t j) const { return self().data()[i * C + j]; }
-  /// The values as an expression leaf.
-  [[nodiscard]] expr::data<T, R, C> expr() const { return {{}, self().data(), self().rows()}; }
+  /// The values as an expression leaf (a view: the tensor must outlive it).
+  [[nodiscard]] expr::data<T, R, C> expr() const& { return {{}, self().data(), self().rows()}; }
+  expr::data<T, R, C> expr() const&& = delete;  // a view of a temporary would dangle
   /// `x.matmul(w)`, as in the lecture's `x_train.matmul(w)`.
   template <class W>
-  [[nodiscard]] auto matmul(W const& w) const;
+  [[nodiscard]] auto matmul(W&& w) const&;
+  template <class W>
+  auto matmul(W&& w) const&& = delete;  // a view of a temporary would dangle
 
   /// Column means, `x.mean(dim=0)`.
   [[nodiscard]] auto mean(int dim) const;
@@ -73,7 +78,7 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
  public:
   tensor() : tensor(R == dyn ? 0 : R) {}
   /// `rows` rows of zeros.
-  explicit tensor(std::size_t rows) : rows_(rows), values_(rows * C) {
+  explicit tensor(std::size_t rows) : rows_(rows), values_(checked_size(rows)) {
     detail::check_extents<R, C>();
     detail::check_row_count(R, rows, "tensor");
   }
@@ -92,15 +97,15 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
     TAPELESS_CHECK(values != nullptr || rows == 0, "tapeless::tensor: null data pointer");
     for (std::size_t i = 0; i < rows * C; ++i) values_[i] = values[i];
   }
-  /// Evaluates an expression of a compatible shape into a new tensor.
+  /// Evaluates an expression of a compatible shape into a new tensor; reductions
+  /// over rows inside it (`x - mean(x)`) are computed once, in one pass.
   template <expression E>
     requires(shape_of_t<E>::cols == C && (shape_of_t<E>::rows == R || R == dyn))
   explicit tensor(E const& e) : tensor(detail::rows_of(e)) {
-    expr::context<T> const ctx{};
-    for (std::size_t r = 0; r < rows_; ++r) {
-      auto const v = e.template at<T>(r, ctx);
-      for (std::size_t j = 0; j < C; ++j) values_[r * C + j] = v[j];
-    }
+    static_assert(!detail::has_nested_row_reduction<E>(),
+                  "tapeless::tensor: the expression is not row-separable (a reduction over rows sits inside "
+                  "another); build the inner reduction into a tensor first");
+    detail::evaluate_rows(e, values_.data());
   }
 
   [[nodiscard]] std::size_t rows() const { return rows_; }
@@ -111,6 +116,11 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
   [[nodiscard]] tensor_view<T, R, C> view() const { return {data(), rows_}; }
 
  private:
+  static std::size_t checked_size(std::size_t rows) {
+    TAPELESS_CHECK(rows <= std::vector<T>().max_size() / C, "tapeless::tensor: too many rows for memory");
+    return rows * C;
+  }
+
   std::size_t rows_;
   std::vector<T> values_;
 };
@@ -134,9 +144,14 @@ class tensor_view : public detail::tensor_access<tensor_view<T, R, C>, T, R, C> 
 
 template <class Derived, class T, std::size_t R, std::size_t C>
 template <class W>
-auto detail::tensor_access<Derived, T, R, C>::matmul(W const& w) const {
-  return tapeless::matmul(expr(), w);
+auto detail::tensor_access<Derived, T, R, C>::matmul(W&& w) const& {
+  return tapeless::matmul(expr(), std::forward<W>(w));
 }
+
+namespace detail {
+template <class T, std::size_t R, std::size_t C>
+inline constexpr bool owning<tensor<T, R, C>> = true;
+}  // namespace detail
 
 template <class Derived, class T, std::size_t R, std::size_t C>
 double detail::tensor_access<Derived, T, R, C>::column_mean(std::size_t j) const {
@@ -171,6 +186,9 @@ auto detail::tensor_access<Derived, T, R, C>::std(int dim) const {
 
 template <class T, std::size_t R, std::size_t C>
 tensor(tensor<T, R, C>) -> tensor<T, R, C>;
+/// `tl::tensor t{expression};` takes the expression's value type and shape.
+template <expression E>
+tensor(E) -> tensor<value_type_t<E>, shape_of_t<E>::rows, shape_of_t<E>::cols>;
 
 /// Prints like PyTorch: `tensor([[-1.0000,  0.2000], …])`, four decimals.
 template <class D, class T, std::size_t R, std::size_t C>

@@ -4,6 +4,7 @@
 
 #include "backend/thrust/row_pass.hpp"
 #include "diff/grad.hpp"
+#include "eval/evaluate.hpp"
 #include "eval/lower.hpp"
 #include "expr/node.hpp"
 #include "expr/operand.hpp"
@@ -19,23 +20,29 @@
 namespace tapeless {
 
 /// Gradients keyed by parameter: `grads[w]` is a `tl::matrix` shaped like `w`.
+/// A parameter matches by name, shape and value type, and must be the object the
+/// gradients were computed for (else `tapeless::error`): an optimizer can never
+/// apply one layer's gradient to another layer of the same name.
 template <class... Refs>
 class gradients {
+  template <class P>
+  using ref_t = std::remove_cvref_t<decltype(detail::ref_of(std::declval<P const&>()))>;
+
  public:
   template <class P>
-  static constexpr bool holds = ((std::remove_cvref_t<decltype(detail::ref_of(std::declval<P const&>()))>::name ==
-                                  Refs::name) ||
-                                 ...);
+  static constexpr bool holds = (std::is_same_v<ref_t<P>, Refs> || ...);
 
-  /// The gradient of parameter `p` (matched by name).
+  /// The gradient of parameter `p`.
   template <parameter P>
-  [[nodiscard]] constexpr auto& operator[](P const&) {
+  [[nodiscard]] constexpr auto& operator[](P const& p) {
     static_assert(holds<P>, "tapeless::gradients: no gradient for this parameter; pass it to value_and_grad");
+    check_source(p);
     return std::get<index<P>()>(values_);
   }
   template <parameter P>
-  [[nodiscard]] constexpr auto const& operator[](P const&) const {
+  [[nodiscard]] constexpr auto const& operator[](P const& p) const {
     static_assert(holds<P>, "tapeless::gradients: no gradient for this parameter; pass it to value_and_grad");
+    check_source(p);
     return std::get<index<P>()>(values_);
   }
   /// The gradient of the parameter named `Name`.
@@ -50,13 +57,19 @@ class gradients {
   }
 
   std::tuple<matrix<typename Refs::value_type, shape_of_t<Refs>::rows, shape_of_t<Refs>::cols>...> values_;
+  void const* sources_[sizeof...(Refs) + 1];  // the values each gradient was computed for
 
  private:
   template <class P>
   static constexpr std::size_t index() {
-    using Ref = std::remove_cvref_t<decltype(detail::ref_of(std::declval<P const&>()))>;
-    bool const flags[] = {Refs::name == Ref::name..., true};
+    bool const flags[] = {std::is_same_v<ref_t<P>, Refs>..., true};
     return detail::first_true(flags);
+  }
+  template <class P>
+  constexpr void check_source(P const& p) const {
+    if (sources_[index<P>()] != static_cast<void const*>(detail::ref_of(p).values))
+      detail::fail("tapeless::gradients: these gradients were computed for another parameter named '" +
+                   ref_t<P>::name.str() + "'; give each parameter its own name");
   }
 };
 
@@ -74,37 +87,8 @@ namespace detail {
 /// `tl::matrix`es.
 template <class T, class Vars, class Outputs, class Loss>
 auto evaluate(Outputs const& outputs, Loss const& loss) {
-  // One block of parameter values, read through the loss's parameter leaves.
-  constexpr std::size_t P = param_block_size<Vars>;
-  T block[P > 0 ? P : 1] = {};
-  void const* seen[Vars::size + 1] = {};
-  auto gather = [&]<class Leaf>(Leaf const& leaf) {
-    if constexpr (is_param_ref<Leaf>) {
-      constexpr std::size_t i = index_in<Vars, Leaf>;
-      if (seen[i] != nullptr && seen[i] != leaf.values)
-        fail("tapeless::value_and_grad: two different parameters are named '" + Leaf::name.str() +
-             "'; give each parameter its own name");
-      seen[i] = leaf.values;
-      constexpr std::size_t off = param_offset<Vars, i>;
-      for (std::size_t k = 0; k < shape_of_t<Leaf>::rows * shape_of_t<Leaf>::cols; ++k)
-        block[off + k] = static_cast<T>(leaf.values[k]);
-    }
-  };
-  for_each_leaf(loss, gather);
-
-  // The pass: every row term of every output, summed over all rows.
-  auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(row_terms<T, Vars>(o)...); }, outputs);
-  constexpr std::size_t K = std::tuple_size_v<std::remove_cvref_t<decltype(terms)>>;
-  std::size_t const n = pass_rows(terms);
-  auto const list = make_term_list(terms);
-  block_pass<T, P, K, std::remove_cvref_t<decltype(list)>> pass{list, {}, n, rows_per_block};
-  for (std::size_t k = 0; k < P; ++k) pass.params[k] = block[k];
-  accumulator<K> const acc = run_pass<K>(pass, n);
-
-  // The outer trees, with reductions read from the pass.
-  lowering<T, Vars> lower;
-  auto const lowered = std::apply([&](auto const&... o) { return std::tuple{lower(o)...}; }, outputs);
-  expr::context<T> const ctx{block, acc.v};
+  auto const run = lower_and_pass<T, Vars>(outputs, loss);
+  auto const ctx = run.context();
   return std::apply(
       [&](auto const&... o) {
         return std::tuple{[&]<class O>(O const& out) {
@@ -116,7 +100,7 @@ auto evaluate(Outputs const& outputs, Loss const& loss) {
           return m;
         }(o)...};
       },
-      lowered);
+      run.outputs);
 }
 
 template <class To, class From, std::size_t R, std::size_t C>
@@ -157,7 +141,8 @@ auto value_and_grad(L const& loss, Ps const&... ps) {
       bool clash = false;
       auto find = [&]<class Leaf>(Leaf const& leaf) {
         if constexpr (detail::is_param_ref<Leaf>) {
-          if constexpr (Leaf::name == Ref::name) clash = clash || leaf.values != ref.values;
+          if constexpr (Leaf::name == Ref::name)
+          clash = clash || static_cast<void const*>(leaf.values) != static_cast<void const*>(ref.values);
         }
       };
       detail::for_each_leaf(e, find);
@@ -171,9 +156,11 @@ auto value_and_grad(L const& loss, Ps const&... ps) {
     auto const outputs = std::tuple{e, grad(e, ps)...};
     auto const values = detail::evaluate<T, Vars>(outputs, e);
     return std::apply(
-        [](auto const& v, auto const&... g) {
+        [&](auto const& v, auto const&... g) {
           return value_and_grad_result<T, std::remove_cvref_t<decltype(detail::ref_of(std::declval<Ps const&>()))>...>{
-              v.item(), {{detail::convert<typename Ps::value_type>(g)...}}};
+              v.item(),
+              {{detail::convert<typename Ps::value_type>(g)...},
+               {static_cast<void const*>(detail::ref_of(ps).values)..., nullptr}}};
         },
         values);
   }

@@ -64,3 +64,28 @@ TEST_CASE("tensor: built from an expression, printed like torch") {
   os << y;
   CHECK(os.str() == "tensor([[ 2.5000, -3.5000],\n        [ 6.5000,  8.5000]])");
 }
+
+TEST_CASE("tensor: reductions inside an expression are computed once, over every row") {
+  tl::tensor<double, dyn, 2> x{{1, 10}, {3, 20}, {5, 60}};
+  tl::tensor centred{x - tl::mean(x)};  // deduced: tensor<double, dyn, 2>
+  static_assert(std::is_same_v<decltype(centred), tl::tensor<double, dyn, 2>>);
+  CHECK(centred(0, 0) == doctest::Approx(1 - 99.0 / 6));
+  CHECK(centred(2, 1) == doctest::Approx(60 - 99.0 / 6));
+  tl::tensor<double, dyn, 1> empty(0);
+  CHECK_THROWS_WITH_AS((tl::tensor<double, 1, 1>{tl::mean(empty) + tl::lit<0>}),
+                       "tapeless::value_and_grad: mean over data with no rows; pass at least one row", tl::error);
+}
+
+TEST_CASE("tensor: integer data is computed in float") {
+  tl::tensor<int, dyn, 1> counts{{1}, {2}};
+  CHECK(tl::value(tl::mean(counts)) == 1.5f);
+  CHECK(tl::value(tl::mean(counts * 0.5)) == 0.75f);
+}
+
+TEST_CASE("tensor: a folded zero keeps the shape of what it multiplies") {
+  tl::tensor<float, dyn, 3> x{{1, 2, 3}, {4, 5, 6}};
+  CHECK(tl::value(tl::sum(tl::lit<0> * x + tl::lit<1>)) == 6.0f);
+  CHECK(tl::value(tl::sum(x * tl::lit<0>)) == 0.0f);
+  tl::tensor<float, dyn, 3> zeros{tl::lit<0> * x};
+  CHECK(zeros.rows() == 2);
+}

@@ -89,3 +89,17 @@ TEST_CASE("sgd: the update uses the gradient of the named parameter") {
   CHECK(a.item() == doctest::Approx(1.0 - 0.5 * 3));
   CHECK(b.item() == doctest::Approx(2.0 - 0.5 * 6));
 }
+
+TEST_CASE("sgd: gradients of another parameter with the same name are refused") {
+  tl::nn::linear<2, 1> first(1), second(2);  // both named "linear"
+  tl::tensor<float, dyn, 2> x{{1, 2}, {3, 4}};
+  tl::tensor<float, dyn, 1> y{{1}, {2}};
+  tl::optim::sgd opt{first.parameters(), {.lr = 0.1}};
+  auto const grads = tl::value_and_grad(tl::mse_loss(second(x), y), second.parameters()).grads;
+  auto const before = first.weight.value();
+  CHECK_THROWS_WITH_AS(opt.step(grads),
+                       "tapeless::gradients: these gradients were computed for another parameter named "
+                       "'linear.weight'; give each parameter its own name",
+                       tl::error);
+  CHECK(first.weight.value() == before);
+}

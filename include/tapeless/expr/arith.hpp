@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <type_traits>
 
 namespace tapeless::expr {
@@ -202,15 +203,33 @@ constexpr auto derivative(broadcast_to<S, X> const& e, W w) {
 
 // ---- public operators (found by ADL for nodes; re-exported in tapeless) ----
 
+/// `x` with shape `S` (and `rows` rows when S's rows are dyn): a folded `0`
+/// stands for a zero of any shape inside derivatives, but a user's `0 * X` keeps X's shape.
+template <class S, class X>
+constexpr auto with_shape(X const& x, std::size_t rows) {
+  if constexpr (std::is_same_v<shape_of_t<X>, S>) return x;
+  else return broadcast_to<S, X>{{}, x, rows};
+}
+
+/// Builds `a op b` from user operands: converts them, then keeps the broadcast shape.
+template <class A, class B, class Build>
+constexpr auto build_public(A&& a, B&& b, Build build) {
+  auto const x = tapeless::detail::as_expr(std::forward<A>(a));
+  auto const y = tapeless::detail::as_expr(std::forward<B>(b));
+  using S = broadcast_t<shape_of_t<decltype(x)>, shape_of_t<decltype(y)>>;
+  return with_shape<S>(build(x, y), tapeless::detail::broadcast_rows(x, y));
+}
+
 // `a op b` for the elementwise operators: shapes must broadcast (checked before building).
 #define TAPELESS_ELEMENTWISE_OPERATOR(OP, BUILD)                                                                     \
   template <class A, class B>                                                                                      \
     requires operand_pair<A, B>                                                                                    \
-  constexpr auto operator OP(A const& a, B const& b) {                                                             \
+  constexpr auto operator OP(A&& a, B&& b) {                                                                       \
     static_assert(broadcastable<shape_of_t<as_expr_t<A>>, shape_of_t<as_expr_t<B>>>,                               \
                   "tapeless::operator" #OP ": operand shapes cannot be broadcast together; each extent must be "   \
                   "equal or 1 (a static extent above 1 never meets the dyn batch extent)");                       \
-    return BUILD(tapeless::detail::as_expr(a), tapeless::detail::as_expr(b));                                      \
+    return build_public(std::forward<A>(a), std::forward<B>(b),                                                     \
+                        [](auto const& x, auto const& y) { return BUILD(x, y); });                                  \
   }
 TAPELESS_ELEMENTWISE_OPERATOR(+, build_add)
 TAPELESS_ELEMENTWISE_OPERATOR(-, build_sub)
@@ -218,9 +237,9 @@ TAPELESS_ELEMENTWISE_OPERATOR(/, build_div)
 #undef TAPELESS_ELEMENTWISE_OPERATOR
 
 template <class A>
-  requires(expression<A> || has_expression_view<A>)
-constexpr auto operator-(A const& a) {
-  return build_neg(tapeless::detail::as_expr(a));
+  requires(expression<std::remove_cvref_t<A>> || has_expression_view<std::remove_cvref_t<A>>)
+constexpr auto operator-(A&& a) {
+  return build_neg(tapeless::detail::as_expr(std::forward<A>(a)));
 }
 
 }  // namespace tapeless::expr
@@ -232,12 +251,13 @@ using expr::operator/;
 
 /// Elementwise (Hadamard) product with broadcasting, `torch.mul`: `*` is the matrix product.
 template <operand A, operand B>
-constexpr auto hadamard(A const& a, B const& b) {
+constexpr auto hadamard(A&& a, B&& b) {
   using SA = shape_of_t<as_expr_t<A>>;
   using SB = shape_of_t<as_expr_t<B>>;
   static_assert(broadcastable<SA, SB>,
                 "tapeless::hadamard: operand shapes cannot be broadcast together; each extent must be equal or 1 "
                 "(a static extent above 1 never meets the dyn batch extent)");
-  return expr::build_mul(detail::as_expr(a), detail::as_expr(b));
+  return expr::build_public(std::forward<A>(a), std::forward<B>(b),
+                            [](auto const& x, auto const& y) { return expr::build_mul(x, y); });
 }
 }  // namespace tapeless

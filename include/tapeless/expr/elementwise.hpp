@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <tuple>
+#include <utility>
 
 namespace tapeless::expr {
 
@@ -127,9 +128,9 @@ constexpr zero derivative(step_<X> const&, W) { return {}; }
 namespace tapeless {
 
 #define TAPELESS_UNARY_FUNCTION(NAME, NODE)                 \
-  template <operand X>                                      \
-  constexpr auto NAME(X const& x) {                         \
-    return expr::NODE<as_expr_t<X>>{detail::as_expr(x)};    \
+  template <operand X>                                                 \
+  constexpr auto NAME(X&& x) {                                         \
+    return expr::NODE<as_expr_t<X>>{detail::as_expr(std::forward<X>(x))}; \
   }
 
 /// x², elementwise.
@@ -154,8 +155,8 @@ TAPELESS_UNARY_FUNCTION(sign, sign_)
 
 /// xᴺ for an integer `N` known at compile time: `tl::pow<3>(x)`.
 template <int N, operand X>
-constexpr auto pow(X const& x) {
-  return expr::build_pow<N>(detail::as_expr(x));
+constexpr auto pow(X&& x) {
+  return expr::build_pow<N>(detail::as_expr(std::forward<X>(x)));
 }
 
 }  // namespace tapeless

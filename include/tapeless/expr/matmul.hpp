@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace tapeless::expr {
 
@@ -161,23 +162,31 @@ constexpr auto derivative(transpose_<X> const& e, W w) {
   return build_transpose(derivative(e.arg, w));
 }
 
+/// `A * B` from user operands: the product keeps its shape (rows of A, columns of B).
+template <class A, class B>
+constexpr auto build_public_matmul(A&& a, B&& b) {
+  auto const x = tapeless::detail::as_expr(std::forward<A>(a));
+  auto const y = tapeless::detail::as_expr(std::forward<B>(b));
+  using S = shape<shape_of_t<decltype(x)>::rows, shape_of_t<decltype(y)>::cols>;
+  return with_shape<S>(build_matmul(x, y), tapeless::detail::rows_of(x));
+}
+
 template <class A, class B>
   requires operand_pair<A, B>
-constexpr auto operator*(A const& a, B const& b) {
+constexpr auto operator*(A&& a, B&& b) {
   using SA = shape_of_t<as_expr_t<A>>;
   using SB = shape_of_t<as_expr_t<B>>;
   if constexpr (SA::scalar || SB::scalar) {
-    return build_mul(tapeless::detail::as_expr(a), tapeless::detail::as_expr(b));
+    return build_public(std::forward<A>(a), std::forward<B>(b),
+                        [](auto const& x, auto const& y) { return build_mul(x, y); });
   } else {
     static_assert(SB::rows != dyn,
-                  "tapeless::operator*: the right operand's rows are the batch (dyn) extent; a product over the "
-                  "batch is a reduction, write it with sum or mean");
+                  "tapeless::operator*: the right operand's rows are the batch (dyn) extent; put the data on the "
+                  "left (X * w), or write a product over the batch with sum or mean");
     static_assert(matmul_compatible<SA, SB>,
                   "tapeless::operator*: inner extents differ (lhs columns vs rhs rows); transpose one operand or "
                   "use tl::hadamard for an elementwise product");
-    auto const lhs = tapeless::detail::as_expr(a);
-    auto const rhs = tapeless::detail::as_expr(b);
-    if constexpr (matmul_compatible<SA, SB>) return build_matmul(lhs, rhs);
+    if constexpr (matmul_compatible<SA, SB>) return build_public_matmul(std::forward<A>(a), std::forward<B>(b));
   }
 }
 
@@ -188,7 +197,7 @@ using expr::operator*;
 
 /// The matrix product, `torch.matmul`: the same as `a * b` for non-scalars.
 template <operand A, operand B>
-constexpr auto matmul(A const& a, B const& b) {
+constexpr auto matmul(A&& a, B&& b) {
   using SA = shape_of_t<as_expr_t<A>>;
   using SB = shape_of_t<as_expr_t<B>>;
   static_assert(SB::rows != dyn,
@@ -196,19 +205,19 @@ constexpr auto matmul(A const& a, B const& b) {
                 "is a reduction, write it with sum or mean");
   static_assert(matmul_compatible<SA, SB>,
                 "tapeless::matmul: inner extents differ (lhs columns vs rhs rows); transpose one operand");
-  if constexpr (matmul_compatible<SA, SB>) return expr::build_matmul(detail::as_expr(a), detail::as_expr(b));
+  if constexpr (matmul_compatible<SA, SB>) return expr::build_public_matmul(std::forward<A>(a), std::forward<B>(b));
 }
 
 /// The transpose of a static-shape expression (`W.T`).
 template <operand X>
-constexpr auto transpose(X const& x) {
-  return expr::build_transpose(detail::as_expr(x));
+constexpr auto transpose(X&& x) {
+  return expr::build_transpose(detail::as_expr(std::forward<X>(x)));
 }
 
 /// Column `K` of an expression.
 template <std::size_t K, operand X>
-constexpr auto col(X const& x) {
+constexpr auto col(X&& x) {
   static_assert(K < shape_of_t<as_expr_t<X>>::cols, "tapeless::col: column index outside the shape");
-  return expr::build_col<K>(detail::as_expr(x));
+  return expr::build_col<K>(detail::as_expr(std::forward<X>(x)));
 }
 }  // namespace tapeless

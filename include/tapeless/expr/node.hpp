@@ -119,11 +119,16 @@ struct value_type_of {
 };
 }  // namespace detail
 
+namespace detail {
+template <class T>
+using compute_type_t = std::conditional_t<std::is_void_v<T> || std::is_integral_v<T>, float, T>;
+}  // namespace detail
+
 /// The scalar type in which an expression is computed: the common type of its
-/// data and parameters (`float` when it has neither).
+/// data and parameters, `float` when it has neither or when that is an integer type
+/// (`mean` of integer data is not rounded to an integer).
 template <expression E>
-using value_type_t = std::conditional_t<std::is_void_v<typename detail::value_type_of<std::remove_cvref_t<E>>::type>,
-                                        float, typename detail::value_type_of<std::remove_cvref_t<E>>::type>;
+using value_type_t = detail::compute_type_t<typename detail::value_type_of<std::remove_cvref_t<E>>::type>;
 
 namespace detail {
 /// Run-time number of rows of `e` (its static extent unless that is `dyn`).
@@ -133,19 +138,13 @@ constexpr std::size_t rows_of(E const& e) {
   else return e.rows();
 }
 
-/// Run-time rows of `a op b` after broadcasting; throws when two batch extents differ.
+/// Run-time rows of `a op b` after broadcasting (the builders check that two
+/// batch extents agree).
 template <class A, class B>
-std::size_t broadcast_rows(A const& a, B const& b, char const* message) {
-  if constexpr (shape_of_t<A>::rows == dyn && shape_of_t<B>::rows == dyn) {
-    TAPELESS_CHECK(a.rows() == b.rows(), message);
-    return a.rows();
-  } else if constexpr (shape_of_t<A>::rows == dyn) {
-    return a.rows();
-  } else if constexpr (shape_of_t<B>::rows == dyn) {
-    return b.rows();
-  } else {
-    return 0;  // static: unused
-  }
+constexpr std::size_t broadcast_rows(A const& a, B const& b) {
+  if constexpr (shape_of_t<A>::rows == dyn) return a.rows();
+  else if constexpr (shape_of_t<B>::rows == dyn) return b.rows();
+  else return broadcast_t<shape_of_t<A>, shape_of_t<B>>::rows;
 }
 }  // namespace detail
 

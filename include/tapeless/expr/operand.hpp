@@ -16,26 +16,39 @@ concept has_expression_view = requires(X const& x) {
   { x.expr() } -> expression;
 };
 
-/// Anything an operator accepts: an expression, a tensor, a parameter or a number.
+/// Anything an operator accepts: an expression, a tensor, a parameter or a number
+/// (cv-qualifiers and references ignored, so it constrains forwarding references).
 template <class X>
-concept operand = expression<X> || has_expression_view<X> || std::is_arithmetic_v<X>;
+concept operand = expression<std::remove_cvref_t<X>> || has_expression_view<std::remove_cvref_t<X>> ||
+                  std::is_arithmetic_v<std::remove_cvref_t<X>>;
 
 /// Operands of which at least one is a tapeless object (so `1 + 2` stays plain C++).
 template <class A, class B>
-concept operand_pair = operand<A> && operand<B> && !(std::is_arithmetic_v<A> && std::is_arithmetic_v<B>);
+concept operand_pair = operand<A> && operand<B> &&
+                       !(std::is_arithmetic_v<std::remove_cvref_t<A>> && std::is_arithmetic_v<std::remove_cvref_t<B>>);
 
 namespace detail {
+/// True for types that own the values an expression would view (tensors, parameters).
+template <class X>
+inline constexpr bool owning = false;
+
+/// The expression an operand becomes. A temporary tensor or parameter is refused:
+/// the expression would keep a view of values destroyed at the end of the statement.
 template <operand X>
-constexpr auto as_expr(X const& x) {
-  if constexpr (expression<X>) return x;
-  else if constexpr (has_expression_view<X>) return x.expr();
-  else return expr::scalar<X>{{}, x};
+constexpr auto as_expr(X&& x) {
+  using V = std::remove_cvref_t<X>;
+  static_assert(!(owning<V> && std::is_rvalue_reference_v<X&&>),
+                "tapeless: a temporary tensor or parameter would dangle inside the expression (expressions keep "
+                "views of their data); give it a name first");
+  if constexpr (expression<V>) return V(x);
+  else if constexpr (has_expression_view<V>) return x.expr();
+  else return expr::scalar<V>{{}, x};
 }
 }  // namespace detail
 
 /// The expression type an operand becomes.
 template <operand X>
-using as_expr_t = decltype(detail::as_expr(std::declval<X const&>()));
+using as_expr_t = decltype(detail::as_expr(std::declval<std::remove_cvref_t<X> const&>()));
 
 }  // namespace tapeless
 

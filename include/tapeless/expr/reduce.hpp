@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <tuple>
+#include <utility>
 
 namespace tapeless::expr {
 
@@ -86,14 +87,14 @@ namespace tapeless {
 
 /// Sum of every element: Σᵢⱼ xᵢⱼ (1×1).
 template <operand X>
-constexpr auto sum(X const& x) {
-  return expr::build_sum(detail::as_expr(x));
+constexpr auto sum(X&& x) {
+  return expr::build_sum(detail::as_expr(std::forward<X>(x)));
 }
 
 /// Mean of every element: (1/n) Σᵢⱼ xᵢⱼ (1×1).
 template <operand X>
-constexpr auto mean(X const& x) {
-  return expr::build_mean(detail::as_expr(x));
+constexpr auto mean(X&& x) {
+  return expr::build_mean(detail::as_expr(std::forward<X>(x)));
 }
 
 }  // namespace tapeless

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace tapeless::nn {
 
@@ -54,12 +55,15 @@ struct linear {
 
   /// The layer applied to a batch: x (rows × In) → rows × Out.
   template <operand X>
-  constexpr auto operator()(X const& x) const {
+  constexpr auto operator()(X&& x) const& {
     using S = shape_of_t<as_expr_t<X>>;
     static_assert(S::cols == In, "tapeless::nn::linear: the input has a different number of columns than the "
                                  "layer's In; match the layer to the data");
-    if constexpr (S::cols == In) return tapeless::matmul(x, transpose(weight)) + bias;
+    if constexpr (S::cols == In) return tapeless::matmul(std::forward<X>(x), transpose(weight)) + bias;
   }
+  /// A temporary layer would leave the expression pointing at destroyed parameters.
+  template <operand X>
+  void operator()(X&&) && = delete;
 
   /// Weight and bias, for an optimizer (`model.parameters()`).
   constexpr auto parameters() { return params(weight, bias); }
