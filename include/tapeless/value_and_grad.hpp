@@ -6,6 +6,7 @@
 #include "diff/grad.hpp"
 #include "eval/evaluate.hpp"
 #include "eval/lower.hpp"
+#include "expr/memo.hpp"
 #include "expr/node.hpp"
 #include "expr/operand.hpp"
 #include "matrix.hpp"
@@ -153,7 +154,10 @@ auto value_and_grad(L const& loss, Ps const&... ps) {
     };
     (check(ps), ...);
 
-    auto const outputs = std::tuple{e, grad(e, ps)...};
+    // Number the loss's row-dependent subtrees first, so the loss and its
+    // gradients share them in the pass (the residual is computed once per row).
+    auto const m = detail::memoize(e);
+    auto const outputs = std::tuple{m, grad(m, ps)...};
     auto const values = detail::evaluate<T, Vars>(outputs, e);
     return std::apply(
         [&](auto const& v, auto const&... g) {

@@ -40,11 +40,9 @@ __global__ void row_pass_kernel(Pass pass, tl::detail::accumulator<5>* out) {
 template <class Cost, class W, class B>
 auto lowered_pass(Cost const& cost, W const& w, B const& b) {
   using Vars = typename tl::detail::params_of<tl::detail::type_list<>, Cost>::type;
-  auto const outputs = std::tuple{cost, tl::grad(cost, w), tl::grad(cost, b)};
-  auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(tl::detail::row_terms<float, Vars>(o)...); },
-                                outputs);
-  auto const list = tl::detail::make_term_list(terms);
-  return tl::detail::block_pass<float, 4, 5, std::remove_cvref_t<decltype(list)>>{list, {}, 5, 5};
+  auto const m = tl::detail::memoize(cost);
+  std::size_t n = 0;
+  return tl::detail::make_pass<float, Vars>(std::tuple{m, tl::grad(m, w), tl::grad(m, b)}, cost, n);
 }
 
 int main() {

@@ -72,3 +72,30 @@ TEST_CASE("lower: one name, two parameters is an error") {
                        "another object); pass the loss's own parameter",
                        tl::error);
 }
+
+TEST_CASE("lower: the residual is computed once per row for the loss and every gradient") {
+  tl::tensor<float, dyn, 3> X{{1, 2, 3}, {4, 5, 6}};
+  tl::tensor<float, dyn, 1> y{{1}, {2}};
+  tl::param<"w", 3, 1> w{{0.5f}, {-1.0f}, {0.25f}};
+  tl::param<"b"> b{0.125f};
+  auto const cost = tl::mean(tl::square(X * w + b - y));
+  auto const m = tl::detail::memoize(cost);
+  using Vars = tl::detail::params_of<tl::detail::type_list<>, decltype(cost)>::type;
+  std::size_t n = 0;
+  auto const pass = tl::detail::make_pass<float, Vars>(std::tuple{m, tl::grad(m, w), tl::grad(m, b)}, cost, n);
+  CHECK(n == 2);
+  static_assert(decltype(pass)::sums == 5);
+  // shared per row: X·w, X·w + b, the residual r, and r² — four values in the row cache
+  using Terms = decltype(std::tuple_cat(tl::detail::row_terms<float, Vars>(m), tl::detail::row_terms<float, Vars>(tl::grad(m, w)),
+                                        tl::detail::row_terms<float, Vars>(tl::grad(m, b))));
+  using Memos = tl::detail::memos_of_tuple<tl::detail::type_list<>, Terms>::type;
+  static_assert(Memos::size == 4);
+  static_assert(tl::detail::cache_size<Memos> == 4);
+  // memo ids are positions in the loss: the same subtree in two gradient terms is one value
+  using G = decltype(tl::grad(m, b));  // 2 * mean(memo<residual>)
+  static_assert(tl::detail::is_memo<std::remove_cvref_t<decltype(std::declval<G>().rhs.arg)>>);
+  // and the values are those of the un-memoized loss
+  auto const shared = tl::value_and_grad(cost, w, b);
+  CHECK(shared.value == doctest::Approx(tl::value(cost)));
+  CHECK(shared.grads[b].item() == doctest::Approx(tl::value(tl::grad(cost, b))));
+}

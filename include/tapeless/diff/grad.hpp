@@ -30,7 +30,10 @@ struct stack : node<stack<R, C, Es...>> {
   }
   template <class F>
   constexpr auto map(F& f) const {
-    return std::apply([&f](auto const&... e) { return stack<R, C, decltype(f(e))...>{{}, {f(e)...}}; }, elems);
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return stack<R, C, decltype(tapeless::detail::apply_child<K>(f, std::get<K>(elems)))...>{
+          {}, {tapeless::detail::apply_child<K>(f, std::get<K>(elems))...}};
+    }(std::index_sequence_for<Es...>{});
   }
   template <class T, class Ctx>
   row<T, C> at(std::size_t r, Ctx const& ctx) const {

@@ -27,10 +27,11 @@ struct pass_result {
   [[nodiscard]] expr::context<T> context() const { return {block, acc.v}; }
 };
 
-/// Lowers `outputs` (a tuple of expressions whose parameters are `Vars`, all
-/// found in `root`) and runs the one pass over the rows.
+/// The one-pass functor for `outputs` (a tuple of expressions whose parameters
+/// are `Vars`, all found in `root`): every row term of every output, the subterms
+/// they share, and the parameter values, by value. `n` is set to the rows to run.
 template <class T, class Vars, class Outputs, class Root>
-auto lower_and_pass(Outputs const& outputs, Root const& root) {
+auto make_pass(Outputs const& outputs, Root const& root, std::size_t& n) {
   // One block of parameter values, read through the root's parameter leaves.
   constexpr std::size_t P = param_block_size<Vars>;
   T block[P > 0 ? P : 1] = {};
@@ -49,20 +50,35 @@ auto lower_and_pass(Outputs const& outputs, Root const& root) {
   };
   for_each_leaf(root, gather);
 
-  // The pass: every row term of every output, summed over all rows.
   auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(row_terms<T, Vars>(o)...); }, outputs);
-  constexpr std::size_t K = std::tuple_size_v<std::remove_cvref_t<decltype(terms)>>;
-  std::size_t const n = pass_rows(terms);
-  auto const list = make_term_list(terms);
-  block_pass<T, P, K, std::remove_cvref_t<decltype(list)>> pass{list, {}, n, rows_per_block};
+  using Terms = std::remove_cvref_t<decltype(terms)>;
+  constexpr std::size_t K = std::tuple_size_v<Terms>;
+  n = pass_rows(terms);
+  // Subterms shared by several terms (memos) are computed once per row.
+  using Memos = typename memos_of_tuple<type_list<>, Terms>::type;
+  auto const program = shared_program<Memos, Terms>::make(terms, n);
+  auto const list = make_term_list(program.second);
+  using Shared = std::remove_cvref_t<decltype(program.first)>;
+  block_pass<T, P, K, cache_size<Memos>, Shared, std::remove_cvref_t<decltype(list)>> pass{
+      program.first, list, {}, n, rows_per_block};
   for (std::size_t k = 0; k < P; ++k) pass.params[k] = block[k];
+  return pass;
+}
+
+/// Lowers `outputs` and runs the one pass over the rows.
+template <class T, class Vars, class Outputs, class Root>
+auto lower_and_pass(Outputs const& outputs, Root const& root) {
+  std::size_t n = 0;
+  auto const pass = make_pass<T, Vars>(outputs, root, n);
+  constexpr std::size_t P = param_block_size<Vars>;
+  constexpr std::size_t K = decltype(pass)::sums;
 
   // The outer trees, with reductions read from the pass (lowered before the pass
   // runs, so a mean over no rows is reported before any work).
   lowering<T, Vars> lower;
   auto lowered = std::apply([&](auto const&... o) { return std::tuple{lower(o)...}; }, outputs);
   pass_result<T, P, K, decltype(lowered)> result{{}, run_pass<K>(pass, n), lowered};
-  for (std::size_t k = 0; k < P; ++k) result.block[k] = block[k];
+  for (std::size_t k = 0; k < P; ++k) result.block[k] = pass.params[k];
   return result;
 }
 

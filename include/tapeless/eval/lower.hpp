@@ -15,6 +15,7 @@
 // evaluates the output trees, which read the K sums.
 
 #include "../expr/leaf.hpp"
+#include "../expr/memo.hpp"
 #include "../expr/node.hpp"
 #include "../expr/reduce.hpp"
 #include "../param.hpp"
@@ -211,6 +212,122 @@ template <class... Es>
 constexpr term_list<Es...> make_term_list(std::tuple<Es...> const& t) {
   return std::apply([](auto const&... e) { return build_term_list(e...); }, t);
 }
+
+// ---- shared subterms: each memo evaluated once per row ------------------------
+
+template <class E>
+inline constexpr bool is_memo = false;
+template <std::size_t Id, class E>
+inline constexpr bool is_memo<expr::memo<Id, E>> = true;
+
+/// The distinct memo nodes of `E`, appended to `List` in post-order: a memo's
+/// inner memos come before it, so filling the cache in list order is valid.
+template <class List, class E>
+struct memos_of;
+template <class List, class Tuple>
+struct memos_of_tuple {
+  using type = List;
+};
+template <class List, class C, class... Cs>
+struct memos_of_tuple<List, std::tuple<C, Cs...>> {
+  using type = typename memos_of_tuple<typename memos_of<List, std::remove_cvref_t<C>>::type, std::tuple<Cs...>>::type;
+};
+template <class List, class E>
+struct memos_of {
+  using inner = typename memos_of_tuple<List, children_t<E>>::type;
+  using type = std::conditional_t<is_memo<E>, typename push_unique<inner, E>::type, inner>;
+};
+
+/// Offset of memo `I` of `Memos` in the per-row cache, and the cache's size.
+template <class Memos, std::size_t I>
+inline constexpr std::size_t cache_offset = 0;
+template <class... Ms, std::size_t I>
+inline constexpr std::size_t cache_offset<type_list<Ms...>, I> = [] {
+  std::size_t const cols[] = {shape_of_t<Ms>::cols..., 0};
+  std::size_t off = 0;
+  for (std::size_t k = 0; k + 1 < I + 1; ++k) off += cols[k];
+  return off;
+}();
+template <class Memos>
+inline constexpr std::size_t cache_size = cache_offset<Memos, Memos::size>;
+
+/// Replaces each memo of `Memos` by a read of its cache slot.
+template <class Memos>
+struct binding {
+  std::size_t n;
+  template <class E>
+  constexpr auto operator()(E const& e) {
+    if constexpr (is_memo<E>) {
+      constexpr std::size_t offset = cache_offset<Memos, index_in<Memos, E>>;
+      constexpr std::size_t cols = shape_of_t<E>::cols;
+      return expr::cached<offset, cols>{{}, n};
+    } else if constexpr (has_children<E>) {
+      return e.map(*this);
+    } else {
+      return e;
+    }
+  }
+};
+
+/// The first node of type `M` in `e` (nullptr when none).
+template <class M, class E>
+constexpr M const* find_node(E const& e) {
+  if constexpr (std::is_same_v<E, M>) {
+    return &e;
+  } else if constexpr (has_children<E>) {
+    M const* found = nullptr;
+    std::apply([&](auto const&... c) { ((found = found ? found : find_node<M>(c)), ...); }, e.children());
+    return found;
+  } else {
+    return nullptr;
+  }
+}
+
+/// The per-row program for the shared subterms: entry k computes memo k from
+/// the cache slots of the entries before it and writes its own slot.
+template <class... Es>
+struct memo_list;
+template <>
+struct memo_list<> {
+  template <std::size_t Offset, class T, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t, T*, Ctx const&) const {}
+};
+template <class E, class... Es>
+struct memo_list<E, Es...> {
+  E head;
+  memo_list<Es...> tail;
+
+  template <std::size_t Offset, class T, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t r, T* cache, Ctx const& ctx) const {
+    auto const v = head.template at<T>(r, ctx);
+    for (std::size_t j = 0; j < shape_of_t<E>::cols; ++j) cache[Offset + j] = v[j];
+    tail.template fill<Offset + shape_of_t<E>::cols, T>(r, cache, ctx);
+  }
+};
+
+constexpr memo_list<> build_memo_list() { return {}; }
+template <class E, class... Es>
+constexpr memo_list<E, Es...> build_memo_list(E const& e, Es const&... es) {
+  return {e, build_memo_list(es...)};
+}
+
+/// The memo program of `terms` (memos bound to cache reads) and the terms bound likewise.
+template <class Memos, class Terms>
+struct shared_program;
+template <class... Ms, class Terms>
+struct shared_program<type_list<Ms...>, Terms> {
+  static auto make(Terms const& terms, std::size_t n) {
+    binding<type_list<Ms...>> bind{n};
+    [[maybe_unused]] auto first = [&]<class M>(std::type_identity<M>) -> M const& {
+      M const* found = nullptr;
+      std::apply([&](auto const&... t) { ((found = found ? found : find_node<M>(t)), ...); }, terms);
+      return *found;  // M was collected from these terms
+    };
+    auto list = build_memo_list(bind(first(std::type_identity<Ms>{}).inner)...);
+    auto bound = std::apply([&](auto const&... t) { return std::tuple{bind(t)...}; }, terms);
+    return std::pair{list, bound};
+  }
+};
 
 /// Number of rows the pass runs over: the batch extent shared by every term.
 template <class Tuple>

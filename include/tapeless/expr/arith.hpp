@@ -62,7 +62,8 @@ struct broadcast_to : node<broadcast_to<S, X>> {
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
-    return broadcast_to<S, decltype(f(arg))>{{}, f(arg), n};
+    return broadcast_to<S, decltype(tapeless::detail::apply_child<0>(f, arg))>{
+        {}, tapeless::detail::apply_child<0>(f, arg), n};
   }
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, cols> at(std::size_t r, Ctx const& ctx) const {

@@ -27,9 +27,10 @@ struct binary_node : node<Node<L, R>> {
   [[nodiscard]] constexpr auto children() const { return std::tie(lhs, rhs); }
   template <class F>
   constexpr auto map(F& f) const {
-    using A = decltype(f(lhs));
-    using B = decltype(f(rhs));
-    return Node<A, B>{f(lhs), f(rhs)};  // braced: left before right
+    using A = decltype(tapeless::detail::apply_child<0>(f, lhs));
+    using B = decltype(tapeless::detail::apply_child<1>(f, rhs));
+    return Node<A, B>{tapeless::detail::apply_child<0>(f, lhs),
+                      tapeless::detail::apply_child<1>(f, rhs)};  // braced: left before right
   }
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, cols> at(std::size_t r, Ctx const& ctx) const {
@@ -56,7 +57,7 @@ struct unary_node : node<Node<X>> {
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
-    return Node<decltype(f(arg))>{f(arg)};
+    return Node<decltype(tapeless::detail::apply_child<0>(f, arg))>{tapeless::detail::apply_child<0>(f, arg)};
   }
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, cols> at(std::size_t r, Ctx const& ctx) const {

@@ -48,7 +48,7 @@ struct pow_ : node<pow_<N, X>> {
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
-    return pow_<N, decltype(f(arg))>{f(arg)};
+    return pow_<N, decltype(tapeless::detail::apply_child<0>(f, arg))>{tapeless::detail::apply_child<0>(f, arg)};
   }
   template <class T>
   TAPELESS_HOST_DEVICE static T apply(T x) {

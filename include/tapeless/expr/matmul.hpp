@@ -32,7 +32,8 @@ struct matmul : node<matmul<L, R>> {
   [[nodiscard]] constexpr auto children() const { return std::tie(lhs, rhs); }
   template <class F>
   constexpr auto map(F& f) const {
-    return matmul<decltype(f(lhs)), decltype(f(rhs))>{f(lhs), f(rhs)};
+    return matmul<decltype(tapeless::detail::apply_child<0>(f, lhs)), decltype(tapeless::detail::apply_child<1>(f, rhs))>{
+        tapeless::detail::apply_child<0>(f, lhs), tapeless::detail::apply_child<1>(f, rhs)};
   }
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, cols> at(std::size_t r, Ctx const& ctx) const {
@@ -59,7 +60,7 @@ struct col : node<col<K, X>> {
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
-    return col<K, decltype(f(arg))>{f(arg)};
+    return col<K, decltype(tapeless::detail::apply_child<0>(f, arg))>{tapeless::detail::apply_child<0>(f, arg)};
   }
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, 1> at(std::size_t r, Ctx const& ctx) const {
@@ -80,7 +81,7 @@ struct transpose_ : node<transpose_<X>> {
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
-    return transpose_<decltype(f(arg))>{f(arg)};
+    return transpose_<decltype(tapeless::detail::apply_child<0>(f, arg))>{tapeless::detail::apply_child<0>(f, arg)};
   }
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, cols> at(std::size_t r, Ctx const& ctx) const {

@@ -32,11 +32,13 @@ struct row {
 };
 
 /// What evaluation may read besides the tree itself: the parameter values of a
-/// lowered tree (`params`) and the row sums of the one pass (`acc`).
+/// lowered tree (`params`), the row sums of the one pass (`acc`) and the shared
+/// subterms of the current row (`cache`).
 template <class T>
 struct context {
   T const* params = nullptr;
   double const* acc = nullptr;
+  T const* cache = nullptr;  // this row's shared subterms (see memo.hpp)
 };
 
 }  // namespace tapeless::expr
@@ -60,6 +62,16 @@ inline constexpr bool is_scalar_v = expression<E> && shape_of_t<E>::scalar;
 namespace detail {
 template <class E>
 concept has_children = requires(E const& e) { e.children(); };
+
+/// `f(child)`, or `f(child, index)` when `f` wants to know which child it sees
+/// (`map` calls this for child I; memoization numbers subtrees by position).
+template <std::size_t I, class F, class C>
+constexpr auto apply_child(F& f, C const& c) {
+  if constexpr (std::is_invocable_v<F&, C const&, std::integral_constant<std::size_t, I>>)
+    return f(c, std::integral_constant<std::size_t, I>{});
+  else
+    return f(c);
+}
 
 /// `std::tuple` of references to the children of `e` (empty for leaves).
 template <class E>

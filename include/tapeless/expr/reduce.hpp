@@ -25,7 +25,7 @@ struct reduction_node : node<Node<X>> {
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
-    return Node<decltype(f(arg))>{f(arg)};
+    return Node<decltype(tapeless::detail::apply_child<0>(f, arg))>{tapeless::detail::apply_child<0>(f, arg)};
   }
   /// Number of elements summed (run time when the rows are `dyn`).
   [[nodiscard]] constexpr std::size_t count() const {

@@ -60,10 +60,13 @@ struct accumulate_plus {
   }
 };
 
-/// Sums the terms of one block of rows. `Terms` is a `term_list`; parameters
-/// travel by value.
-template <class T, std::size_t P, std::size_t K, class Terms>
+/// Sums the terms of one block of rows. For each row, `Shared` (a `memo_list`)
+/// first computes the subterms the terms share into a small cache, then `Terms`
+/// (a `term_list`) adds each term's row value to its sum. Parameters travel by value.
+template <class T, std::size_t P, std::size_t K, std::size_t S, class Shared, class Terms>
 struct block_pass {
+  static constexpr std::size_t sums = K;
+  Shared shared;
   Terms terms;
   T params[P > 0 ? P : 1];
   std::size_t n;
@@ -71,10 +74,14 @@ struct block_pass {
 
   TAPELESS_HOST_DEVICE accumulator<K> operator()(std::size_t b) const {
     accumulator<K> acc{};
-    expr::context<T> const ctx{params, nullptr};
+    T cache[S > 0 ? S : 1] = {};
+    expr::context<T> const ctx{params, nullptr, cache};
     std::size_t const begin = b * block;
     std::size_t const end = n - begin < block ? n : begin + block;
-    for (std::size_t r = begin; r < end; ++r) terms.template accumulate<0, T>(r, acc.v, ctx);
+    for (std::size_t r = begin; r < end; ++r) {
+      shared.template fill<0, T>(r, cache, ctx);
+      terms.template accumulate<0, T>(r, acc.v, ctx);
+    }
     return acc;
   }
 };
