@@ -77,8 +77,9 @@ constexpr auto ref_of(P const& p) {
 
 /// The derivative of `e` with respect to parameter `p`, as an expression.
 ///
-/// For a scalar `p` the result has the shape of `e`; otherwise `e` must be a
-/// scalar and the result has the shape of `p`.
+/// For a scalar `p` the result has the shape of `e` (or is `expr::zero`, a zero
+/// of any shape, when `e` does not depend on `p`); otherwise `e` must be a scalar
+/// and the result has the shape of `p`.
 ///
 ///     auto g = tl::grad(tl::mean(tl::square(X * w + b - y)), b);   // 2 * mean(X*w + b - y)
 template <operand E, parameter P>

@@ -57,7 +57,7 @@ auto make_pass(Outputs const& outputs, Root const& root, std::size_t& n) {
   // Subterms shared by several terms (memos) are computed once per row.
   using Memos = typename memos_of_tuple<type_list<>, Terms>::type;
   auto const program = shared_program<Memos, Terms>::make(terms, n);
-  auto const list = make_term_list(program.second);
+  auto const list = make_expr_list(program.second);
   using Shared = std::remove_cvref_t<decltype(program.first)>;
   block_pass<T, P, K, cache_size<Memos>, Shared, std::remove_cvref_t<decltype(list)>> pass{
       program.first, list, {}, n, rows_per_block};

@@ -5,9 +5,9 @@
 // (`dyn` rows) is inside a reduction `sum`/`mean`. The loss and all of its
 // derivative trees are then scalar functions of (a) the parameters and (b) a
 // fixed number K of row sums Σᵣ termₖ(r). Lowering
-//   1. collects those K row terms, in depth-first order, as one `term_list`
-//      (the per-row functor: inlined together, so shared subterms such as the
-//      residual are computed once per row by the compiler);
+//   1. collects those K row terms, in depth-first order, as one `expr_list`,
+//      and the subterms they share (memos, see expr/memo.hpp) as another that
+//      fills a per-row cache first: the residual is computed once per row;
 //   2. replaces each reduction in the output trees by `reduced{k, scale}` and
 //      each parameter by a `param_slot` into one by-value block of values,
 //      so nothing a kernel sees carries a name or a pointer to host memory.
@@ -180,18 +180,23 @@ constexpr auto row_terms(E const& e) {
   }
 }
 
-/// The pass's per-row work: K lowered row terms, summed into K doubles.
+/// A list of lowered row expressions with the two per-row jobs of the pass:
+/// `accumulate` adds each one's row value to its sum (the K row terms), `fill`
+/// writes each one's row into the cache (the shared subterms, in order, each
+/// reading the slots written before it).
 template <class... Es>
-struct term_list;
+struct expr_list;
 template <>
-struct term_list<> {
+struct expr_list<> {
   template <std::size_t K, class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE void accumulate(std::size_t, double*, Ctx const&) const {}
+  template <std::size_t Offset, class T, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t, T*, Ctx const&) const {}
 };
 template <class E, class... Es>
-struct term_list<E, Es...> {
+struct expr_list<E, Es...> {
   E head;
-  term_list<Es...> tail;
+  expr_list<Es...> tail;
 
   template <std::size_t K, class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE void accumulate(std::size_t r, double* acc, Ctx const& ctx) const {
@@ -201,16 +206,22 @@ struct term_list<E, Es...> {
     acc[K] += s;
     tail.template accumulate<K + 1, T>(r, acc, ctx);
   }
+  template <std::size_t Offset, class T, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t r, T* cache, Ctx const& ctx) const {
+    auto const v = head.template at<T>(r, ctx);
+    for (std::size_t j = 0; j < shape_of_t<E>::cols; ++j) cache[Offset + j] = v[j];
+    tail.template fill<Offset + shape_of_t<E>::cols, T>(r, cache, ctx);
+  }
 };
 
-constexpr term_list<> build_term_list() { return {}; }
+constexpr expr_list<> build_expr_list() { return {}; }
 template <class E, class... Es>
-constexpr term_list<E, Es...> build_term_list(E const& e, Es const&... es) {
-  return {e, build_term_list(es...)};
+constexpr expr_list<E, Es...> build_expr_list(E const& e, Es const&... es) {
+  return {e, build_expr_list(es...)};
 }
 template <class... Es>
-constexpr term_list<Es...> make_term_list(std::tuple<Es...> const& t) {
-  return std::apply([](auto const&... e) { return build_term_list(e...); }, t);
+constexpr expr_list<Es...> make_expr_list(std::tuple<Es...> const& t) {
+  return std::apply([](auto const&... e) { return build_expr_list(e...); }, t);
 }
 
 // ---- shared subterms: each memo evaluated once per row ------------------------
@@ -283,35 +294,8 @@ constexpr M const* find_node(E const& e) {
   }
 }
 
-/// The per-row program for the shared subterms: entry k computes memo k from
-/// the cache slots of the entries before it and writes its own slot.
-template <class... Es>
-struct memo_list;
-template <>
-struct memo_list<> {
-  template <std::size_t Offset, class T, class Ctx>
-  TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t, T*, Ctx const&) const {}
-};
-template <class E, class... Es>
-struct memo_list<E, Es...> {
-  E head;
-  memo_list<Es...> tail;
-
-  template <std::size_t Offset, class T, class Ctx>
-  TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t r, T* cache, Ctx const& ctx) const {
-    auto const v = head.template at<T>(r, ctx);
-    for (std::size_t j = 0; j < shape_of_t<E>::cols; ++j) cache[Offset + j] = v[j];
-    tail.template fill<Offset + shape_of_t<E>::cols, T>(r, cache, ctx);
-  }
-};
-
-constexpr memo_list<> build_memo_list() { return {}; }
-template <class E, class... Es>
-constexpr memo_list<E, Es...> build_memo_list(E const& e, Es const&... es) {
-  return {e, build_memo_list(es...)};
-}
-
-/// The memo program of `terms` (memos bound to cache reads) and the terms bound likewise.
+/// The shared-subterm program of `terms` (an `expr_list` to `fill`, memos bound to
+/// cache reads) and the terms bound likewise.
 template <class Memos, class Terms>
 struct shared_program;
 template <class... Ms, class Terms>
@@ -323,7 +307,7 @@ struct shared_program<type_list<Ms...>, Terms> {
       std::apply([&](auto const&... t) { ((found = found ? found : find_node<M>(t)), ...); }, terms);
       return *found;  // M was collected from these terms
     };
-    auto list = build_memo_list(bind(first(std::type_identity<Ms>{}).inner)...);
+    auto list = build_expr_list(bind(first(std::type_identity<Ms>{}).inner)...);
     auto bound = std::apply([&](auto const&... t) { return std::tuple{bind(t)...}; }, terms);
     return std::pair{list, bound};
   }

@@ -60,9 +60,9 @@ struct accumulate_plus {
   }
 };
 
-/// Sums the terms of one block of rows. For each row, `Shared` (a `memo_list`)
+/// Sums the terms of one block of rows. For each row, `Shared` (a `expr_list`)
 /// first computes the subterms the terms share into a small cache, then `Terms`
-/// (a `term_list`) adds each term's row value to its sum. Parameters travel by value.
+/// (a `expr_list`) adds each term's row value to its sum. Parameters travel by value.
 template <class T, std::size_t P, std::size_t K, std::size_t S, class Shared, class Terms>
 struct block_pass {
   static constexpr std::size_t sums = K;
