@@ -95,22 +95,31 @@ constexpr bool has_nested_row_reduction() {
 template <class E>
 inline constexpr bool row_separable = shape_of_t<E>::rows != dyn && !has_nested_row_reduction<E>();
 
-/// The distinct parameter leaves of `E`, appended to `List` (depth-first).
-template <class List, class E>
-struct params_of;
-template <class List, class Tuple>
-struct params_of_tuple {
+/// The distinct nodes of `E` that satisfy `Pick`, appended to `List` in
+/// post-order (a node after the nodes inside it).
+template <template <class> class Pick, class List, class E>
+struct collect_distinct;
+template <template <class> class Pick, class List, class Tuple>
+struct collect_distinct_tuple {
   using type = List;
 };
-template <class List, class C, class... Cs>
-struct params_of_tuple<List, std::tuple<C, Cs...>> {
-  using type = typename params_of_tuple<typename params_of<List, std::remove_cvref_t<C>>::type, std::tuple<Cs...>>::type;
+template <template <class> class Pick, class List, class C, class... Cs>
+struct collect_distinct_tuple<Pick, List, std::tuple<C, Cs...>> {
+  using type = typename collect_distinct_tuple<
+      Pick, typename collect_distinct<Pick, List, std::remove_cvref_t<C>>::type, std::tuple<Cs...>>::type;
 };
+template <template <class> class Pick, class List, class E>
+struct collect_distinct {
+  using inner = typename collect_distinct_tuple<Pick, List, children_t<E>>::type;
+  using type = std::conditional_t<Pick<E>::value, typename push_unique<inner, E>::type, inner>;
+};
+
+template <class E>
+struct is_param_node : std::bool_constant<is_param_ref<E>> {};
+
+/// The distinct parameter leaves of `E`, appended to `List`.
 template <class List, class E>
-struct params_of {
-  using type = std::conditional_t<is_param_ref<E>, typename push_unique<List, E>::type,
-                                  typename params_of_tuple<List, children_t<E>>::type>;
-};
+using params_of = collect_distinct<is_param_node, List, E>;
 
 /// Offset of each parameter in the by-value parameter block, and its size.
 template <class Vars, std::size_t I>
@@ -231,23 +240,14 @@ inline constexpr bool is_memo = false;
 template <std::size_t Id, class E>
 inline constexpr bool is_memo<expr::memo<Id, E>> = true;
 
-/// The distinct memo nodes of `E`, appended to `List` in post-order: a memo's
-/// inner memos come before it, so filling the cache in list order is valid.
-template <class List, class E>
-struct memos_of;
+template <class E>
+struct is_memo_node : std::bool_constant<is_memo<E>> {};
+
+/// The distinct memo nodes of the trees in `Tuple`, appended to `List` in
+/// post-order: a memo's inner memos come before it, so filling the cache in
+/// list order is valid.
 template <class List, class Tuple>
-struct memos_of_tuple {
-  using type = List;
-};
-template <class List, class C, class... Cs>
-struct memos_of_tuple<List, std::tuple<C, Cs...>> {
-  using type = typename memos_of_tuple<typename memos_of<List, std::remove_cvref_t<C>>::type, std::tuple<Cs...>>::type;
-};
-template <class List, class E>
-struct memos_of {
-  using inner = typename memos_of_tuple<List, children_t<E>>::type;
-  using type = std::conditional_t<is_memo<E>, typename push_unique<inner, E>::type, inner>;
-};
+using memos_of_tuple = collect_distinct_tuple<is_memo_node, List, Tuple>;
 
 /// Offset of memo `I` of `Memos` in the per-row cache, and the cache's size.
 template <class Memos, std::size_t I>
