@@ -125,12 +125,8 @@ using params_of = collect_distinct<is_param_node, List, E>;
 template <class Vars, std::size_t I>
 inline constexpr std::size_t param_offset = 0;
 template <class... Vs, std::size_t I>
-inline constexpr std::size_t param_offset<type_list<Vs...>, I> = [] {
-  std::size_t const sizes[] = {shape_of_t<Vs>::rows * shape_of_t<Vs>::cols..., 0};
-  std::size_t off = 0;
-  for (std::size_t k = 0; k + 1 < I + 1; ++k) off += sizes[k];
-  return off;
-}();
+inline constexpr std::size_t param_offset<type_list<Vs...>, I> =
+    prefix_sum<I, shape_of_t<Vs>::rows * shape_of_t<Vs>::cols...>;
 template <class Vars>
 inline constexpr std::size_t param_block_size = param_offset<Vars, Vars::size>;
 
@@ -253,12 +249,7 @@ using memos_of_tuple = collect_distinct_tuple<is_memo_node, List, Tuple>;
 template <class Memos, std::size_t I>
 inline constexpr std::size_t cache_offset = 0;
 template <class... Ms, std::size_t I>
-inline constexpr std::size_t cache_offset<type_list<Ms...>, I> = [] {
-  std::size_t const cols[] = {shape_of_t<Ms>::cols..., 0};
-  std::size_t off = 0;
-  for (std::size_t k = 0; k + 1 < I + 1; ++k) off += cols[k];
-  return off;
-}();
+inline constexpr std::size_t cache_offset<type_list<Ms...>, I> = prefix_sum<I, shape_of_t<Ms>::cols...>;
 template <class Memos>
 inline constexpr std::size_t cache_size = cache_offset<Memos, Memos::size>;
 

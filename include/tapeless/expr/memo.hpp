@@ -79,10 +79,7 @@ constexpr std::size_t node_count() {
 template <class E, std::size_t I>
 constexpr std::size_t nodes_before_child() {
   return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
-    std::size_t const counts[] = {node_count<std::remove_cvref_t<Cs>>()..., 0};
-    std::size_t sum = 0;
-    for (std::size_t k = 0; k + 1 < I + 1; ++k) sum += counts[k];
-    return sum;
+    return prefix_sum<I, node_count<std::remove_cvref_t<Cs>>()...>;
   }(std::type_identity<decltype(children_of(std::declval<E const&>()))>{});
 }
 

@@ -63,6 +63,16 @@ namespace detail {
 template <class E>
 concept has_children = requires(E const& e) { e.children(); };
 
+/// Sum of the first `I` of `Sizes` (offsets of consecutive blocks: parameter
+/// values, cache slots, subtree positions).
+template <std::size_t I, std::size_t... Sizes>
+inline constexpr std::size_t prefix_sum = [] {
+  std::size_t const sizes[] = {Sizes..., 0};
+  std::size_t sum = 0;
+  for (std::size_t k = 0; k + 1 < I + 1; ++k) sum += sizes[k];  // `k < I` warns under nvcc when I is 0
+  return sum;
+}();
+
 /// `f(child)`, or `f(child, index)` when `f` wants to know which child it sees
 /// (`map` calls this for child I; memoization numbers subtrees by position).
 template <std::size_t I, class F, class C>
