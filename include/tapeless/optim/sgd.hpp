@@ -6,19 +6,16 @@
 // not state accumulated in the parameters.
 
 #include "../config.hpp"
-#include "../matrix.hpp"
 #include "../param.hpp"
+#include "optimizer.hpp"
 
-#include <cmath>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
-#include <tuple>
-#include <type_traits>
-#include <utility>
+#include <string_view>
 
-namespace tapeless {
-
-namespace optim {
+namespace tapeless::optim {
 
 /// Hyper-parameters of SGD, with torch's defaults; `lr` has none and must be set.
 struct sgd_options {
@@ -28,69 +25,68 @@ struct sgd_options {
   double weight_decay = 0;
   bool nesterov = false;
   bool maximize = false;
+
+  template <class Self, class F>
+  static constexpr void fields(Self& self, F&& f) {
+    f("lr", self.lr), f("momentum", self.momentum), f("dampening", self.dampening);
+    f("weight_decay", self.weight_decay), f("nesterov", self.nesterov), f("maximize", self.maximize);
+  }
 };
 
-/// SGD over parameters `Ps…`: `tl::optim::sgd opt{tl::params(w, b), {.lr = 0.01}}; opt.step(grads);`
+namespace detail {
+/// torch.optim.SGD's update (`_single_tensor_sgd`), one element at a time:
 ///
 ///     g ← ±∇ + λθ;  b ← μb + (1 − τ)g (b ← g on the first step);  g ← g + μb (nesterov) or b;  θ ← θ − ηg
-template <class... Ps>
-class sgd {
- public:
-  sgd(param_list<Ps...> ps, sgd_options options) : params_(ps.ptrs), options_(options) { validate(options_); }
+struct sgd_rule {
+  using options = sgd_options;
+  using group_state = no_group_state;
+  static constexpr std::string_view name = "sgd";
+  static constexpr std::array<std::string_view, 1> buffers{"momentum_buffer"};
+  struct constants {
+    bool first = false;
+  };
 
-  /// One update from gradients keyed by parameter (`value_and_grad(...).grads`).
-  template <class Grads>
-  void step(Grads const& grads) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) { (update<I>(grads), ...); }(std::index_sequence_for<Ps...>{});
-    ++steps_;
-  }
-
-  [[nodiscard]] sgd_options const& options() const { return options_; }
-  /// The learning rate (schedulers change it between steps).
-  [[nodiscard]] double lr() const { return options_.lr; }
-  void set_lr(double lr) {
-    TAPELESS_CHECK(lr >= 0, "tapeless::optim::sgd: the learning rate must be non-negative");
-    options_.lr = lr;
-  }
-  /// Number of steps taken.
-  [[nodiscard]] std::size_t steps() const { return steps_; }
-
- private:
-  static void validate(sgd_options const& o) {
+  static void validate(options const& o) {
     TAPELESS_CHECK(o.lr >= 0, "tapeless::optim::sgd: set a non-negative learning rate (.lr); it has no default");
     TAPELESS_CHECK(o.momentum >= 0, "tapeless::optim::sgd: momentum must be non-negative");
     TAPELESS_CHECK(o.weight_decay >= 0, "tapeless::optim::sgd: weight_decay must be non-negative");
     TAPELESS_CHECK(!o.nesterov || (o.momentum > 0 && o.dampening == 0),
                    "tapeless::optim::sgd: nesterov momentum requires a momentum and zero dampening");
   }
+  static bool uses(std::size_t, options const& o) { return o.momentum != 0; }
+  static constants prepare(options const&, std::uint64_t step, group_state&) { return {step == 1}; }
+  template <class T>
+  static void init(T, slots<T, 1>, options const&) {}
 
-  template <std::size_t I, class Grads>
-  void update(Grads const& grads) {
-    auto& p = *std::get<I>(params_);
-    using T = typename std::remove_reference_t<decltype(p)>::value_type;
-    auto const& g = grads[p];
-    auto& buf = std::get<I>(buffers_);
-    auto const lr = static_cast<T>(options_.lr), mu = static_cast<T>(options_.momentum);
-    auto const wd = static_cast<T>(options_.weight_decay), damp = static_cast<T>(1 - options_.dampening);
-    for (std::size_t k = 0; k < p.size; ++k) {
-      T d = options_.maximize ? -g[k] : g[k];
-      if (options_.weight_decay != 0) d = d + wd * p[k];
-      if (options_.momentum != 0) {
-        buf[k] = steps_ == 0 ? d : mu * buf[k] + damp * d;
-        d = options_.nesterov ? d + mu * buf[k] : buf[k];
-      }
-      p[k] = p[k] - lr * d;
+  template <class T>
+  static void update(T& p, T grad, slots<T, 1> s, constants const& c, options const& o) {
+    T d = o.maximize ? -grad : grad;
+    if (o.weight_decay != 0) d = d + static_cast<T>(o.weight_decay) * p;
+    if (o.momentum != 0) {
+      T& buf = s[0];
+      auto const mu = static_cast<T>(o.momentum);
+      buf = c.first ? d : mu * buf + static_cast<T>(1 - o.dampening) * d;
+      d = o.nesterov ? d + mu * buf : buf;
     }
+    p = p - static_cast<T>(o.lr) * d;
   }
+};
+}  // namespace detail
 
-  std::tuple<Ps*...> params_;
-  std::tuple<matrix<typename Ps::value_type, Ps::rows, Ps::cols>...> buffers_{};
-  sgd_options options_;
-  std::size_t steps_ = 0;
+/// SGD over parameters `Ps…`, as `torch.optim.SGD`:
+///
+///     tl::optim::sgd opt{tl::params(w, b), {.lr = 0.01, .momentum = 0.9}};
+///     opt.step(tl::value_and_grad(loss, w, b).grads);
+///
+/// State per parameter: "momentum_buffer" (only with momentum).
+template <class... Ps>
+class sgd : public detail::elementwise_optimizer<detail::sgd_rule, Ps...> {
+  using base = detail::elementwise_optimizer<detail::sgd_rule, Ps...>;
+
+ public:
+  using base::base;
 };
 
-template <class... Ps>
-sgd(param_list<Ps...>, sgd_options) -> sgd<Ps...>;
+TAPELESS_OPTIM_DEDUCTION_GUIDES(sgd, sgd_options);
 
-}  // namespace optim
-}  // namespace tapeless
+}  // namespace tapeless::optim
