@@ -3,6 +3,7 @@
 // evaluation in one fused pass over the data.
 
 #include "config.hpp"
+#include "data.hpp"
 #include "device.hpp"
 #include "diff/grad.hpp"
 #include "expr/arith.hpp"
