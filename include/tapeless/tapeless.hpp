@@ -2,6 +2,7 @@
 // tapeless: models and losses as types, gradients derived by the compiler,
 // evaluation in one fused pass over the data.
 
+#include "checkpoint.hpp"
 #include "config.hpp"
 #include "data.hpp"
 #include "device.hpp"
