@@ -167,6 +167,25 @@ constexpr bool distinct_names() {
   return true;
 }
 
+/// Validation of options: throws `tapeless::optim::<algorithm>: <what>` unless `ok`.
+inline void require(bool ok, std::string_view algorithm, std::string_view what) {
+  if (!ok) tapeless::detail::fail("tapeless::optim::" + std::string(algorithm) + ": " + std::string(what));
+}
+/// The checks most algorithms share (torch's "Invalid learning rate", ...).
+inline void require_lr(double lr, std::string_view algorithm) {
+  require(lr >= 0, algorithm, "the learning rate (.lr) must be non-negative");
+}
+inline void require_eps(double eps, std::string_view algorithm) {
+  require(eps >= 0, algorithm, "eps must be non-negative");
+}
+inline void require_weight_decay(double weight_decay, std::string_view algorithm) {
+  require(weight_decay >= 0, algorithm, "weight_decay must be non-negative");
+}
+inline void require_betas(pair betas, std::string_view algorithm) {
+  require(betas[0] >= 0 && betas[0] < 1, algorithm, "betas[0] must be in [0, 1)");
+  require(betas[1] >= 0 && betas[1] < 1, algorithm, "betas[1] must be in [0, 1)");
+}
+
 /// "group<g>/<rest>", the key of a piece of state in `visit_state`.
 inline std::string state_key(std::size_t g, std::string_view rest) {
   std::string key = "group" + std::to_string(g) + "/";
