@@ -22,6 +22,7 @@
 #include "optim/adamax.hpp"
 #include "optim/adamw.hpp"
 #include "optim/asgd.hpp"
+#include "optim/lr_scheduler.hpp"
 #include "optim/nadam.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/radam.hpp"
