@@ -5,6 +5,7 @@
 #include "laws/reference.hpp"
 
 #include <tapeless/data.hpp>
+#include <tapeless/optim/adam.hpp>
 #include <tapeless/tapeless.hpp>
 
 #include <doctest/doctest.h>
@@ -369,6 +370,16 @@ TEST_CASE("data: the lecture's pipeline with mini-batches follows PyTorch at eve
   run_sgd("sgd_momentum", {.lr = 0.05, .momentum = 0.9}, {.batch_size = 16, .shuffle = true, .seed = 3}, p, 1e-5);
   run_sgd("sgd_drop_last", {.lr = 0.1}, {.batch_size = 16, .shuffle = true, .seed = 11, .drop_last = true}, p, 1e-5);
   run_sgd("sgd_sequential", {.lr = 0.05, .momentum = 0.5, .nesterov = true}, {.batch_size = 12}, p, 1e-5);
+  {
+    CAPTURE("adam");
+    W w{{0.1f}, {-0.2f}, {0.3f}};
+    B b{0.0f};
+    tl::optim::adam opt{tl::params(w, b), {.lr = 0.05}};
+    auto loader = tl::batches(p.X_train, p.y_train, {.batch_size = 16, .shuffle = true, .seed = 3});
+    double const worst = follow(opt, loader, w, b, p, by_setting.at("adam"));
+    MESSAGE("adam: largest relative deviation from PyTorch " << worst);
+  }
+  CHECK(by_setting.size() == 4);  // every setting of the script is followed
 
   // From tapeless's own statistics: the last-bit differences of the
   // standardised data grow through 30 momentum steps to ~1.2e-5 (measured) of

@@ -6,6 +6,7 @@
 
 #include <tapeless/checkpoint.hpp>
 #include <tapeless/data.hpp>
+#include <tapeless/optim/lr_scheduler.hpp>
 #include <tapeless/tapeless.hpp>
 
 #include <doctest/doctest.h>
@@ -20,6 +21,7 @@
 
 namespace tl = tapeless;
 namespace fs = std::filesystem;
+namespace sch = tapeless::optim::lr_scheduler;
 using tl::dyn;
 
 namespace {
@@ -81,16 +83,23 @@ problem sgd_problem() {
 using W = tl::param<"w", 2, 1>;
 using B = tl::param<"b">;
 
-/// One epoch of mini-batch SGD; the parameters' bits after every step.
-template <class Opt, class Loader>
-std::vector<std::string> train_epochs(int epochs, Opt& opt, Loader& loader, W& w, B& b) {
+/// Epochs of mini-batch SGD with a cosine schedule per step and a plateau
+/// schedule per epoch; the parameters' and rates' bits after every step.
+template <class Opt, class Loader, class Cosine, class Plateau>
+std::vector<std::string> train_epochs(int epochs, Opt& opt, Loader& loader, W& w, B& b, Cosine& cosine,
+                                      Plateau& plateau) {
   std::vector<std::string> trace;
-  for (int e = 0; e < epochs; ++e)
+  for (int e = 0; e < epochs; ++e) {
+    float last = 0;
     for (auto const& batch : loader) {
       auto const result = tl::value_and_grad(tl::mse_loss(batch.X * w + b, batch.y), w, b);
       opt.step(result.grads);
-      trace.push_back(snapshot(tl::params(w, b)));
+      cosine.step();
+      last = result.value;
+      trace.push_back(snapshot(tl::params(w, b)) + std::to_string(opt.lr()));
     }
+    plateau.step(last);
+  }
   return trace;
 }
 }  // namespace
@@ -108,30 +117,52 @@ TEST_CASE("checkpoint: save, train on; load into fresh objects, train on: identi
   B b{0.1f};
   tl::optim::sgd opt{tl::params(w, b), {.lr = 0.1, .momentum = 0.9, .nesterov = true}};
   auto loader = tl::batches(p.X, p.y, {.batch_size = 3, .shuffle = true, .seed = 5});
-  train_epochs(2, opt, loader, w, b);
-  tl::save_checkpoint(dir / "run.ckpt", tl::params(w, b), opt, loader);
-  auto const continued = train_epochs(3, opt, loader, w, b);
+  sch::cosine_annealing_lr cosine{opt, {.T_max = 4, .eta_min = 0.01}};
+  sch::reduce_lr_on_plateau plateau{opt, {.factor = 0.5, .patience = 0, .threshold = 0.5}};
+  train_epochs(4, opt, loader, w, b, cosine, plateau);
+  CHECK(opt.lr() < 0.1);
+  tl::save_checkpoint(dir / "run.ckpt", tl::params(w, b), opt, loader, cosine, plateau);
+  auto const continued = train_epochs(4, opt, loader, w, b, cosine, plateau);
   CHECK(!fs::exists(dir / "run.ckpt.tmp"));
 
   W w2{{9.0f}, {9.0f}};  // other values, same names and shapes
   B b2{9.0f};
   tl::optim::sgd opt2{tl::params(w2, b2), {.lr = 0.1, .momentum = 0.9, .nesterov = true}};
   auto loader2 = tl::batches(p.X, p.y, {.batch_size = 3, .shuffle = true, .seed = 5});
-  tl::load_checkpoint(dir / "run.ckpt", tl::params(w2, b2), opt2, loader2);
-  CHECK(opt2.steps() == 6);  // 2 epochs of 3 batches
-  CHECK(loader2.epoch() == 2);
-  auto const resumed = train_epochs(3, opt2, loader2, w2, b2);
+  sch::cosine_annealing_lr cosine2{opt2, {.T_max = 4, .eta_min = 0.01}};
+  sch::reduce_lr_on_plateau plateau2{opt2, {.factor = 0.5, .patience = 0, .threshold = 0.5}};
+  tl::load_checkpoint(dir / "run.ckpt", tl::params(w2, b2), opt2, loader2, cosine2, plateau2);
+  CHECK(opt2.steps() == 12);  // 4 epochs of 3 batches
+  CHECK(loader2.epoch() == 4);
+  CHECK(cosine2.last_epoch() == 12);
+  CHECK(plateau2.last_epoch() == 4);
+  auto const resumed = train_epochs(4, opt2, loader2, w2, b2, cosine2, plateau2);
   REQUIRE(resumed.size() == continued.size());
   for (std::size_t i = 0; i < resumed.size(); ++i) CHECK(resumed[i] == continued[i]);  // bit for bit
   CHECK(std::memcmp(w2.data(), w.data(), sizeof(float) * 2) == 0);
+  CHECK(snapshot(tl::params(w2, b2), opt2, loader2, cosine2, plateau2) ==
+        snapshot(tl::params(w, b), opt, loader, cosine, plateau));
 
   // What the file holds, as docs/checkpoints.md lists it.
   std::vector<std::string> keys;
   for (auto const& e : tl::checkpoint_contents(dir / "run.ckpt")) keys.push_back(e.key);
-  CHECK(keys == std::vector<std::string>{"param/b", "param/w", "state0/group0/b/momentum_buffer",
-                                         "state0/group0/dampening", "state0/group0/lr", "state0/group0/momentum",
-                                         "state0/group0/w/momentum_buffer", "state0/group0/weight_decay",
-                                         "state0/steps", "state1/epoch"});
+  CHECK(keys == std::vector<std::string>{"param/b",
+                                         "param/w",
+                                         "state0/group0/b/momentum_buffer",
+                                         "state0/group0/dampening",
+                                         "state0/group0/lr",
+                                         "state0/group0/momentum",
+                                         "state0/group0/w/momentum_buffer",
+                                         "state0/group0/weight_decay",
+                                         "state0/steps",
+                                         "state1/epoch",
+                                         "state2/base_lrs",
+                                         "state2/last_epoch",
+                                         "state2/last_lr",
+                                         "state3/best",
+                                         "state3/cooldown_counter",
+                                         "state3/last_epoch",
+                                         "state3/num_bad_epochs"});
   auto const contents = tl::checkpoint_contents(dir / "run.ckpt");
   CHECK(contents[1].type == tl::checkpoint_type::float32);
   CHECK(contents[1].shape == std::vector<std::uint64_t>{2, 1});
