@@ -1,6 +1,7 @@
 // tests for include/tapeless/optim/{sgd,adam,adamw,adagrad,adadelta,adamax,asgd,rmsprop,rprop,nadam,radam,
 // sparse_adam}.hpp: every setting of tools/reference/optim.py, step by step against PyTorch 1.13
-// (tests/data/optim_{settings,data,reference}.csv), on two problems, with and without parameter groups.
+// (tests/data/optim_{settings,data,reference,averages}.csv), on two problems (one also in float64), with and
+// without parameter groups.
 #include "laws/gradcheck.hpp"
 #include "laws/reference.hpp"
 
@@ -91,24 +92,51 @@ std::map<std::string, double>& worst() {
   return w;
 }
 
-void compare(std::string const& algorithm, double mine, std::string const& theirs) {
+/// Within relative 1e-5 (absolute 1e-7) in float32, 1e-10 (1e-14) in float64.
+template <class T>
+void compare(std::string const& algorithm, T mine_, std::string const& theirs) {
+  constexpr bool single = std::is_same_v<T, float>;
+  constexpr double rel = single ? 1e-5 : 1e-10, abs = single ? 1e-7 : 1e-14;
+  auto const mine = static_cast<double>(mine_);
   double const ref = std::stod(theirs);
-  double const rel = std::abs(mine - ref) / std::max(std::abs(ref), 1e-30);
-  if (std::abs(mine - ref) > 1e-7) worst()[algorithm] = std::max(worst()[algorithm], rel);
-  CHECK_MESSAGE(laws::close(mine, ref, 1e-5, 1e-7), "tapeless " << mine << ", torch " << ref);
+  if (std::abs(mine - ref) > abs) {
+    double& w = worst()[algorithm + (single ? "" : " (float64)")];
+    w = std::max(w, std::abs(mine - ref) / std::max(std::abs(ref), 1e-300));
+  }
+  CHECK_MESSAGE(laws::close(mine, ref, rel, abs), "tapeless " << mine << ", torch " << ref);
 }
 
+/// ASGD's averaged parameters against torch's state[p]['ax'] (other algorithms: nothing).
+template <class Opt, class P, class B>
+void compare_averages(Opt const& opt, P const& p, B const& b, std::string const& setting, std::string const& problem,
+                      std::string const& step) {
+  if constexpr (requires { opt.averaged(p); }) {
+    static std::map<std::string, std::vector<std::string>> const rows = [] {
+      std::map<std::string, std::vector<std::string>> m;
+      for (auto const& row : laws::read_csv("optim_averages.csv")) m[row[0] + "/" + row[1] + "/" + row[2]] = row;
+      return m;
+    }();
+    auto const it = rows.find(setting + "/" + problem + "/" + step);
+    REQUIRE(it != rows.end());
+    auto const& ref = it->second;
+    REQUIRE(ref.size() == 3 + P::size + B::size);
+    for (std::size_t e = 0; e < P::size; ++e) compare("asgd averages", opt.averaged(p)[e], ref[3 + e]);
+    for (std::size_t e = 0; e < B::size; ++e) compare("asgd averages", opt.averaged(b)[e], ref[3 + P::size + e]);
+  }
+}
+
+template <class T>
 struct line_problem {
-  tl::tensor<float, dyn, 2> X;
-  tl::tensor<float, dyn, 1> y;
+  tl::tensor<T, dyn, 2> X;
+  tl::tensor<T, dyn, 1> y;
   line_problem() {
     auto const data = laws::read_csv("sgd_data.csv");
-    X = tl::tensor<float, dyn, 2>(data.size());
-    y = tl::tensor<float, dyn, 1>(data.size());
-    for (std::size_t i = 0; i < data.size(); ++i) {
-      X(i, 0) = std::stof(data[i][0]);
-      X(i, 1) = std::stof(data[i][1]);
-      y(i, 0) = std::stof(data[i][2]);
+    X = tl::tensor<T, dyn, 2>(data.size());
+    y = tl::tensor<T, dyn, 1>(data.size());
+    for (std::size_t i = 0; i < data.size(); ++i) {  // float32 values, also for the float64 problem
+      X(i, 0) = static_cast<T>(std::stof(data[i][0]));
+      X(i, 1) = static_cast<T>(std::stof(data[i][1]));
+      y(i, 0) = static_cast<T>(std::stof(data[i][2]));
     }
   }
 };
@@ -142,50 +170,57 @@ auto make(P& p, B& b, std::vector<std::string> const& setting) {
            defaults};
 }
 
-template <template <class...> class Opt, class Options>
-void run(std::vector<std::string> const& setting, rows_t const& line_rows, rows_t const& matrix_rows) {
-  std::string const& algorithm = setting[0];
+template <template <class...> class Opt, class Options, class T>
+void run_line(std::vector<std::string> const& setting, rows_t const& rows, std::string const& problem) {
+  INFO("problem " << problem);
+  static line_problem<T> const line;
   bool const grouped = setting[3] != "-" || setting[4] != "-";
-  static line_problem const line;
-  static matrix_problem const matrix;
-  {
-    INFO("problem line");
-    tl::param<"w", 2, 1> w{{0.3f}, {-0.2f}};
-    tl::param<"b"> b{0.1f};
-    auto opt = make<Opt, Options>(w, b, setting);
-    CHECK(opt.group_count() == (grouped ? 2u : 1u));
-    auto const loss = tl::mean(tl::square(line.X * w + b - line.y));
-    REQUIRE(line_rows.size() == 30);
-    for (auto const& ref : line_rows) {
-      CAPTURE(ref[3]);
-      auto const result = tl::value_and_grad(loss, w, b);
-      opt.step(result.grads);
-      if (grouped && ref[3] == "15") opt.set_lr(1, opt.lr(1) * 0.5);
-      compare(algorithm, result.value, ref[4]);
-      compare(algorithm, w[0], ref[5]);
-      compare(algorithm, w[1], ref[6]);
-      compare(algorithm, b[0], ref[7]);
-    }
-    CHECK(opt.steps() == 30);
+  tl::param<"w", 2, 1, T> w{{T(0.3)}, {T(-0.2)}};  // as torch.tensor(0.3, dtype=...)
+  tl::param<"b", 1, 1, T> b{T(0.1)};
+  auto opt = make<Opt, Options>(w, b, setting);
+  CHECK(opt.group_count() == (grouped ? 2u : 1u));
+  auto const loss = tl::mean(tl::square(line.X * w + b - line.y));
+  REQUIRE(rows.size() == 30);
+  for (auto const& ref : rows) {
+    CAPTURE(ref[3]);
+    auto const result = tl::value_and_grad(loss, w, b);
+    opt.step(result.grads);
+    if (grouped && ref[3] == "15") opt.set_lr(1, opt.lr(1) * 0.5);
+    compare(setting[0], result.value, ref[4]);
+    compare(setting[0], w[0], ref[5]);
+    compare(setting[0], w[1], ref[6]);
+    compare(setting[0], b[0], ref[7]);
+    compare_averages(opt, w, b, setting[1], problem, ref[3]);
   }
-  {
-    INFO("problem matrix");
-    tl::param<"W", 2, 3> W{{0.2f, -0.1f, 0.4f}, {0.3f, 0.5f, -0.6f}};
-    tl::param<"b", 1, 2> b{{0.05f, -0.15f}};
-    auto opt = make<Opt, Options>(W, b, setting);
-    REQUIRE(matrix_rows.size() == 30);
-    for (std::size_t step = 0; step < matrix_rows.size(); ++step) {
-      auto const& ref = matrix_rows[step];
-      CAPTURE(ref[3]);
-      auto const k = step % 3;
-      auto const result =
-          tl::value_and_grad(tl::mse_loss(tl::matmul(matrix.X[k], tl::transpose(W)) + b, matrix.Y[k]), W, b);
-      opt.step(result.grads);
-      if (grouped && step == 15) opt.set_lr(1, opt.lr(1) * 0.5);
-      compare(algorithm, result.value, ref[4]);
-      for (std::size_t e = 0; e < 6; ++e) compare(algorithm, W[e], ref[5 + e]);
-      for (std::size_t e = 0; e < 2; ++e) compare(algorithm, b[e], ref[11 + e]);
-    }
+  CHECK(opt.steps() == 30);
+}
+
+template <template <class...> class Opt, class Options>
+void run(std::vector<std::string> const& setting, std::map<std::string, rows_t>& steps) {
+  std::string const name = setting[0] + "/" + setting[1];
+  run_line<Opt, Options, float>(setting, steps[name + "/line"], "line");
+  run_line<Opt, Options, double>(setting, steps[name + "/line64"], "line64");
+
+  INFO("problem matrix");
+  static matrix_problem const matrix;
+  auto const& rows = steps[name + "/matrix"];
+  bool const grouped = setting[3] != "-" || setting[4] != "-";
+  tl::param<"W", 2, 3> W{{0.2f, -0.1f, 0.4f}, {0.3f, 0.5f, -0.6f}};
+  tl::param<"b", 1, 2> b{{0.05f, -0.15f}};
+  auto opt = make<Opt, Options>(W, b, setting);
+  REQUIRE(rows.size() == 30);
+  for (std::size_t step = 0; step < rows.size(); ++step) {
+    auto const& ref = rows[step];
+    CAPTURE(ref[3]);
+    auto const k = step % 3;
+    auto const result =
+        tl::value_and_grad(tl::mse_loss(tl::matmul(matrix.X[k], tl::transpose(W)) + b, matrix.Y[k]), W, b);
+    opt.step(result.grads);
+    if (grouped && step == 15) opt.set_lr(1, opt.lr(1) * 0.5);
+    compare(setting[0], result.value, ref[4]);
+    for (std::size_t e = 0; e < 6; ++e) compare(setting[0], W[e], ref[5 + e]);
+    for (std::size_t e = 0; e < 2; ++e) compare(setting[0], b[e], ref[11 + e]);
+    compare_averages(opt, W, b, setting[1], "matrix", ref[3]);
   }
 }
 
@@ -202,22 +237,20 @@ TEST_CASE("optim: every algorithm and setting follows torch.optim step by step")
     std::string const name = setting[0] + "/" + setting[1];
     CAPTURE(name);
     ++seen[setting[0]];
-    auto const& line_rows = steps[name + "/line"];
-    auto const& matrix_rows = steps[name + "/matrix"];
     namespace o = tl::optim;
     std::string const& a = setting[0];
-    if (a == "sgd") run<o::sgd, o::sgd_options>(setting, line_rows, matrix_rows);
-    else if (a == "adam") run<o::adam, o::adam_options>(setting, line_rows, matrix_rows);
-    else if (a == "adamw") run<o::adamw, o::adamw_options>(setting, line_rows, matrix_rows);
-    else if (a == "adagrad") run<o::adagrad, o::adagrad_options>(setting, line_rows, matrix_rows);
-    else if (a == "adadelta") run<o::adadelta, o::adadelta_options>(setting, line_rows, matrix_rows);
-    else if (a == "adamax") run<o::adamax, o::adamax_options>(setting, line_rows, matrix_rows);
-    else if (a == "asgd") run<o::asgd, o::asgd_options>(setting, line_rows, matrix_rows);
-    else if (a == "rmsprop") run<o::rmsprop, o::rmsprop_options>(setting, line_rows, matrix_rows);
-    else if (a == "rprop") run<o::rprop, o::rprop_options>(setting, line_rows, matrix_rows);
-    else if (a == "nadam") run<o::nadam, o::nadam_options>(setting, line_rows, matrix_rows);
-    else if (a == "radam") run<o::radam, o::radam_options>(setting, line_rows, matrix_rows);
-    else if (a == "sparse_adam") run<o::sparse_adam, o::sparse_adam_options>(setting, line_rows, matrix_rows);
+    if (a == "sgd") run<o::sgd, o::sgd_options>(setting, steps);
+    else if (a == "adam") run<o::adam, o::adam_options>(setting, steps);
+    else if (a == "adamw") run<o::adamw, o::adamw_options>(setting, steps);
+    else if (a == "adagrad") run<o::adagrad, o::adagrad_options>(setting, steps);
+    else if (a == "adadelta") run<o::adadelta, o::adadelta_options>(setting, steps);
+    else if (a == "adamax") run<o::adamax, o::adamax_options>(setting, steps);
+    else if (a == "asgd") run<o::asgd, o::asgd_options>(setting, steps);
+    else if (a == "rmsprop") run<o::rmsprop, o::rmsprop_options>(setting, steps);
+    else if (a == "rprop") run<o::rprop, o::rprop_options>(setting, steps);
+    else if (a == "nadam") run<o::nadam, o::nadam_options>(setting, steps);
+    else if (a == "radam") run<o::radam, o::radam_options>(setting, steps);
+    else if (a == "sparse_adam") run<o::sparse_adam, o::sparse_adam_options>(setting, steps);
     else FAIL("unknown algorithm " << a);
   }
   CHECK(seen.size() == 12);

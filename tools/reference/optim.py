@@ -10,12 +10,14 @@ Writes
                        ("-" for none; both "-" without groups)
   optim_reference.csv  for every algorithm, setting and problem, every step: the loss before the
                        step and all parameter values after it.
+  optim_averages.csv   ASGD's averaged parameters (torch's state[p]['ax']) after every step.
 
 Problems (float32, 30 steps each):
   line    w (2x1) = [[0.3], [-0.2]], b (1) = [0.1]; loss = mean((X w + b - y)^2) on sgd_data.csv
   matrix  W (2x3), b (2), as nn.Linear(3, 2); loss = mean((X W^T + b - Y)^2) on mini-batch
           (step % 3). In batch k feature k is zero, so the gradient of W[:, k] is exactly zero
           on that step (SparseAdam leaves those elements alone, the others do not).
+  line64  "line" in float64 (tensors and parameters), values with 17 digits.
 
 A setting is "name": (options, groups). `options` are the optimizer's keyword arguments; with
 `groups`, the parameters are split into two groups, [w] or [W] and [b], whose overrides are
@@ -177,14 +179,15 @@ def trajectory(algorithm, options, groups, pname, dtype):
         opt.step()
         if groups is not None and step == 15:
             opt.param_groups[1]["lr"] *= 0.5
-        out.append((loss.item(), [v for p in params for v in p.detach().flatten().tolist()]))
+        averages = [v for p in params for v in opt.state[p]["ax"].flatten().tolist()] if algorithm == "asgd" else []
+        out.append((loss.item(), [v for p in params for v in p.detach().flatten().tolist()], averages))
     return out
 
 
 def divergence(a, b):
     """Worst relative difference between two trajectories (absolute below 1e-7)."""
     worst = 0.0
-    for (la, pa), (lb, pb) in zip(a, b):
+    for (la, pa, _), (lb, pb, _) in zip(a, b):
         for x, y in zip([la] + pa, [lb] + pb):
             if abs(x - y) > 1e-7:
                 worst = max(worst, abs(x - y) / abs(y))
@@ -198,20 +201,33 @@ with open(f"{out}/optim_settings.csv", "w") as f:
             g0, g1 = (text(groups[0]), text(groups[1])) if groups is not None else ("", "")
             f.write(f"{algorithm},{setting},{text(options) or '-'},{g0 or '-'},{g1 or '-'}\n")
 
+averages = []  # ASGD's averaged parameters: (setting, problem, step, values)
 with open(f"{out}/optim_reference.csv", "w") as f:
     f.write("algorithm,setting,problem,step,loss,p0,p1,p2,p3,p4,p5,p6,p7\n")
     for algorithm, settings in S.items():
         for setting, (options, groups) in settings.items():
             for pname in ("line", "matrix"):
                 single = trajectory(algorithm, options, groups, pname, torch.float32)
+                double = trajectory(algorithm, options, groups, pname, torch.float64)
                 # A reference is only useful where the trajectory is well conditioned: torch in
                 # float64 must stay near torch in float32 (1e-4; 2.3e-5 at worst today), else rounding
                 # noise grows step after step (as it did for NAdam with lr=0.05, eps=1e-6 on "line":
                 # 2e-5 at step 22, 15% at step 29) and no float32 implementation whose gradients
                 # differ from torch's in the last bit could match it to 1e-5.
-                drift = divergence(single, trajectory(algorithm, options, groups, pname, torch.float64))
+                drift = divergence(single, double)
                 print(f"{algorithm:12} {setting:10} {pname:7} float32 vs float64: {drift:.1e}")
                 assert drift < 1e-4, f"{algorithm}/{setting}/{pname} is ill-conditioned"
-                for step, (loss, values) in enumerate(single):
-                    f.write(f"{algorithm},{setting},{pname},{step},{'%.9g' % loss},"
-                            + ",".join("%.9g" % v for v in values) + "\n")  # float32: 9 digits
+                runs = [(pname, single, "%.9g")]  # float32: 9 digits
+                if pname == "line":
+                    runs.append(("line64", double, "%.17g"))  # the same problem in float64
+                for name, run, fmt in runs:
+                    for step, (loss, values, ax) in enumerate(run):
+                        f.write(f"{algorithm},{setting},{name},{step},{fmt % loss},"
+                                + ",".join(fmt % v for v in values) + "\n")
+                        if ax:
+                            averages.append((setting, name, step, [fmt % v for v in ax]))
+
+with open(f"{out}/optim_averages.csv", "w") as f:
+    f.write("setting,problem,step,a0,a1,a2,a3,a4,a5,a6,a7\n")
+    for setting, name, step, values in averages:
+        f.write(f"{setting},{name},{step}," + ",".join(values) + "\n")
