@@ -113,7 +113,7 @@ TEST_CASE("standardize: a constant column, a non-finite value or a single row is
   CHECK_NOTHROW(tl::standardize(tiny));  // 1 ulp of spread is still a spread
 }
 
-TEST_CASE("batches: sizes as DataLoader's; unshuffled batches are views of the caller's rows") {
+TEST_CASE("batches: sizes as DataLoader's, and unshuffled batches are views of the caller's rows") {
   tl::tensor<float, dyn, 2> X(10);
   tl::tensor<double, dyn, 1> y(10);
   for (std::size_t i = 0; i < 10; ++i) {
@@ -221,7 +221,7 @@ TEST_CASE("batches: shuffled, each epoch is a new permutation, fixed by the seed
   CHECK(it->X.rows() == 5);
 }
 
-TEST_CASE("train_test_split: scikit-learn's sizes and order; every row lands in exactly one part") {
+TEST_CASE("train_test_split: scikit-learn's sizes and order, and every row lands in exactly one part") {
   std::size_t const n = 10;
   tl::tensor<double, dyn, 2> X(n);
   tl::tensor<float, dyn, 1> y(n);

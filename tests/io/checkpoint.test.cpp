@@ -110,7 +110,7 @@ TEST_CASE("checkpoint: CRC-32 is zlib's") {
         0xCBF43926u);
 }
 
-TEST_CASE("checkpoint: save, train on; load into fresh objects, train on: identical bits") {
+TEST_CASE("checkpoint: save and train on, or load into fresh objects and train on: identical bits") {
   scratch_dir dir("roundtrip");
   auto const p = sgd_problem();
   W w{{0.3f}, {-0.2f}};
