@@ -31,11 +31,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <istream>
 #include <iterator>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>

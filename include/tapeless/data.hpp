@@ -18,6 +18,7 @@
 #include "shape.hpp"
 #include "tensor.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
