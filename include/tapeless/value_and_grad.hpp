@@ -3,6 +3,7 @@
 // pass over the data.
 
 #include "backend/thrust/row_pass.hpp"
+#include "diff/adjoint.hpp"
 #include "diff/grad.hpp"
 #include "eval/evaluate.hpp"
 #include "eval/lower.hpp"
@@ -157,7 +158,12 @@ auto value_and_grad(L const& loss, Ps const&... ps) {
     // Number the loss's row-dependent subtrees first, so the loss and its
     // gradients share them in the pass (the residual is computed once per row).
     auto const m = detail::memoize(e);
-    auto const outputs = std::tuple{m, grad(m, ps)...};
+    auto const outputs = [&] {
+      if constexpr (detail::reverse_ready<std::remove_cvref_t<decltype(m)>>())
+        return std::tuple{m, detail::reverse_gradient(m, ps)...};  // one backward sweep per row
+      else
+        return std::tuple{m, grad(m, ps)...};  // element by element
+    }();
     auto const values = detail::evaluate<T, Vars>(outputs, e);
     return std::apply(
         [&](auto const& v, auto const&... g) {

@@ -52,7 +52,9 @@ auto make_pass(Outputs const& outputs, Root const& root, std::size_t& n) {
 
   auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(row_terms<T, Vars>(o)...); }, outputs);
   using Terms = std::remove_cvref_t<decltype(terms)>;
-  constexpr std::size_t K = std::tuple_size_v<Terms>;
+  constexpr std::size_t K = []<class... Ts>(std::type_identity<std::tuple<Ts...>>) {
+    return (std::size_t{0} + ... + term_width<Ts>);
+  }(std::type_identity<Terms>{});
   n = pass_rows(terms);
   // Subterms shared by several terms (memos) are computed once per row.
   using Memos = typename memos_of_tuple<type_list<>, Terms>::type;

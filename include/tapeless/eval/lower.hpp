@@ -67,6 +67,14 @@ template <class X>
 inline constexpr bool is_row_reduction<expr::sum<X>> = shape_of_t<X>::rows == dyn;
 template <class X>
 inline constexpr bool is_row_reduction<expr::mean<X>> = shape_of_t<X>::rows == dyn;
+template <class X>
+inline constexpr bool is_row_reduction<expr::colsum<X>> = shape_of_t<X>::rows == dyn;
+template <class A, class B>
+inline constexpr bool is_row_reduction<expr::gram<A, B>> = shape_of_t<A>::rows == dyn;
+
+/// Row reductions whose result is a matrix (one sum per element) rather than one number.
+template <class E>
+inline constexpr bool keeps_elements = expr::detail::is_colsum<E> || expr::detail::is_gram<E>;
 
 template <class E>
 using children_t = decltype(children_of(std::declval<E const&>()));
@@ -84,7 +92,9 @@ constexpr bool contains_row_reduction() {
 template <class E>
 constexpr bool has_nested_row_reduction() {
   if constexpr (is_row_reduction<E>)
-    return contains_row_reduction<std::remove_cvref_t<decltype(std::declval<E const&>().arg)>>();
+    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
+      return (contains_row_reduction<std::remove_cvref_t<Cs>>() || ... || false);
+    }(std::type_identity<children_t<E>>{});
   else
     return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
       return (has_nested_row_reduction<std::remove_cvref_t<Cs>>() || ... || false);
@@ -154,11 +164,16 @@ struct lowering {
       constexpr std::size_t rows = shape_of_t<E>::rows, cols = shape_of_t<E>::cols;
       return expr::param_slot<offset, rows, cols, T>{};
     } else if constexpr (is_row_reduction<E>) {
-      static_assert(!contains_row_reduction<std::remove_cvref_t<decltype(e.arg)>>(),
+      static_assert(!has_nested_row_reduction<E>(),
                     "tapeless::value_and_grad: the loss is not row-separable (a reduction over rows sits inside "
                     "another); it would need two passes over the data");
-      std::size_t const n = e.count();
-      if constexpr (std::is_same_v<E, expr::mean<std::remove_cvref_t<decltype(e.arg)>>>) {
+      if constexpr (keeps_elements<E>) {
+        constexpr std::size_t rows = shape_of_t<E>::rows, cols = shape_of_t<E>::cols;
+        expr::reduced<T, rows, cols> const slot{{}, next, 1.0};
+        next += rows * cols;
+        return slot;
+      } else if constexpr (std::is_same_v<E, expr::mean<std::remove_cvref_t<decltype(e.arg)>>>) {
+        std::size_t const n = e.count();
         if (n == 0) fail("tapeless::value_and_grad: mean over data with no rows; pass at least one row");
         return expr::reduced<T>{{}, next++, 1.0 / static_cast<double>(n)};
       } else {
@@ -172,12 +187,45 @@ struct lowering {
   }
 };
 
-/// The lowered arguments of every row reduction of `e`, depth-first.
+/// A row term whose values are summed one by one (a reduction that keeps a
+/// matrix), not added together into one sum.
+template <class X>
+struct elementwise_term : expr::node<elementwise_term<X>> {
+  using shape_type = shape_of_t<X>;
+  X arg;
+
+  constexpr explicit elementwise_term(X x) : arg(x) {}
+  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
+  template <class F>
+  constexpr auto map(F& f) const {
+    return elementwise_term<decltype(apply_child<0>(f, arg))>{apply_child<0>(f, arg)};
+  }
+  template <class T, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE expr::row<T, shape_type::cols> at(std::size_t r, Ctx const& ctx) const {
+    return arg.template at<T>(r, ctx);
+  }
+};
+template <class E>
+inline constexpr bool is_elementwise_term = false;
+template <class X>
+inline constexpr bool is_elementwise_term<elementwise_term<X>> = true;
+
+/// Number of sums a row term adds to.
+template <class E>
+inline constexpr std::size_t term_width = is_elementwise_term<E> ? shape_of_t<E>::cols : 1;
+
+/// The lowered per-row terms of every row reduction of `e`, depth-first.
 template <class T, class Vars, class E>
 constexpr auto row_terms(E const& e) {
   if constexpr (is_row_reduction<E>) {
     lowering<T, Vars> params_only;
-    return std::tuple{params_only(e.arg)};
+    if constexpr (keeps_elements<E>) {
+      auto const term = e.term(params_only);
+      return std::tuple{elementwise_term<std::remove_cvref_t<decltype(term)>>{term}};
+    } else {
+      return std::tuple{params_only(e.arg)};
+    }
   } else if constexpr (has_children<E>) {
     return std::apply([](auto const&... c) { return std::tuple_cat(row_terms<T, Vars>(c)...); }, e.children());
   } else {
@@ -206,10 +254,14 @@ struct expr_list<E, Es...> {
   template <std::size_t K, class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE void accumulate(std::size_t r, double* acc, Ctx const& ctx) const {
     auto const v = head.template at<T>(r, ctx);
-    double s = static_cast<double>(v[0]);
-    for (std::size_t j = 1; j < shape_of_t<E>::cols; ++j) s += static_cast<double>(v[j]);
-    acc[K] += s;
-    tail.template accumulate<K + 1, T>(r, acc, ctx);
+    if constexpr (is_elementwise_term<E>) {
+      for (std::size_t j = 0; j < shape_of_t<E>::cols; ++j) acc[K + j] += static_cast<double>(v[j]);
+    } else {
+      double s = static_cast<double>(v[0]);
+      for (std::size_t j = 1; j < shape_of_t<E>::cols; ++j) s += static_cast<double>(v[j]);
+      acc[K] += s;
+    }
+    tail.template accumulate<K + term_width<E>, T>(r, acc, ctx);
   }
   template <std::size_t Offset, class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t r, T* cache, Ctx const& ctx) const {

@@ -72,56 +72,49 @@ constexpr auto build_pow(X const& x) {
   else return pow_<N, X>{x};
 }
 
-// d(x²) = 2x·dx
-template <class X, class W>
-constexpr auto derivative(square<X> const& e, W w) {
-  return build_mul(build_mul(constant<2>{}, e.arg), derivative(e.arg, w));
+// Each function's slope f′(x), as an expression: one rule serves forward mode
+// (d f(x) = f′(x)·dx, below) and reverse mode (diff/adjoint.hpp: ū_x = ū ⊙ f′(x)).
+// `self` stands for the value f(x) itself (the node, or a shared copy of it).
+template <class X, class S>
+constexpr auto slope(square<X> const& e, S const&) { return build_mul(constant<2>{}, e.arg); }  // 2x
+template <int N, class X, class S>
+constexpr auto slope(pow_<N, X> const& e, S const&) {                                          // N·xᴺ⁻¹
+  return build_mul(constant<N>{}, build_pow<N - 1>(e.arg));
 }
-// d(xᴺ) = N·xᴺ⁻¹·dx
-template <int N, class X, class W>
-constexpr auto derivative(pow_<N, X> const& e, W w) {
-  return build_mul(build_mul(constant<N>{}, build_pow<N - 1>(e.arg)), derivative(e.arg, w));
+template <class X, class S>
+constexpr auto slope(exp_<X> const&, S const& self) { return self; }                            // eˣ
+template <class X, class S>
+constexpr auto slope(log_<X> const& e, S const&) { return build_div(one{}, e.arg); }            // 1/x
+template <class X, class S>
+constexpr auto slope(sqrt_<X> const&, S const& self) {                                          // 1/(2√x)
+  return build_div(one{}, build_mul(constant<2>{}, self));
 }
-// d(eˣ) = eˣ·dx
-template <class X, class W>
-constexpr auto derivative(exp_<X> const& e, W w) {
-  return build_mul(e, derivative(e.arg, w));
+template <class X, class S>
+constexpr auto slope(abs_<X> const& e, S const&) { return sign_<X>{e.arg}; }                    // sign x
+template <class X, class S>
+constexpr auto slope(tanh_<X> const&, S const& self) {                                          // 1 − tanh²x
+  return build_sub(one{}, square<S>{self});
 }
-// d(log x) = dx / x
-template <class X, class W>
-constexpr auto derivative(log_<X> const& e, W w) {
-  return build_div(derivative(e.arg, w), e.arg);
+template <class X, class S>
+constexpr auto slope(sigmoid_<X> const&, S const& self) {                                       // σ(1 − σ)
+  return build_mul(self, build_sub(one{}, self));
 }
-// d(√x) = dx / (2√x)
-template <class X, class W>
-constexpr auto derivative(sqrt_<X> const& e, W w) {
-  return build_div(derivative(e.arg, w), build_mul(constant<2>{}, e));
+template <class X, class S>
+constexpr auto slope(relu_<X> const& e, S const&) { return step_<X>{e.arg}; }                  // step x
+template <class X, class S>
+constexpr zero slope(sign_<X> const&, S const&) { return {}; }  // piecewise constant
+template <class X, class S>
+constexpr zero slope(step_<X> const&, S const&) { return {}; }
+
+/// Elementwise functions of one argument, which have a `slope`.
+template <class E>
+concept has_slope = requires(E const& e) { slope(e, e); };
+
+// d f(x) = f′(x)·dx
+template <has_slope E, class W>
+constexpr auto derivative(E const& e, W w) {
+  return build_mul(slope(e, e), derivative(e.arg, w));
 }
-// d|x| = sign(x)·dx
-template <class X, class W>
-constexpr auto derivative(abs_<X> const& e, W w) {
-  return build_mul(sign_<X>{e.arg}, derivative(e.arg, w));
-}
-// d(tanh x) = (1 − tanh²x)·dx
-template <class X, class W>
-constexpr auto derivative(tanh_<X> const& e, W w) {
-  return build_mul(build_sub(one{}, square<tanh_<X>>{e}), derivative(e.arg, w));
-}
-// d(σ(x)) = σ(x)(1 − σ(x))·dx
-template <class X, class W>
-constexpr auto derivative(sigmoid_<X> const& e, W w) {
-  return build_mul(build_mul(e, build_sub(one{}, e)), derivative(e.arg, w));
-}
-// d(relu x) = step(x)·dx
-template <class X, class W>
-constexpr auto derivative(relu_<X> const& e, W w) {
-  return build_mul(step_<X>{e.arg}, derivative(e.arg, w));
-}
-// sign and step are piecewise constant
-template <class X, class W>
-constexpr zero derivative(sign_<X> const&, W) { return {}; }
-template <class X, class W>
-constexpr zero derivative(step_<X> const&, W) { return {}; }
 
 }  // namespace tapeless::expr
 

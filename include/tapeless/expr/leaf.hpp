@@ -7,7 +7,7 @@
 // - `scalar<T>`: a number known at run time (`0.5 * x`).
 // - `data<T, R, C>`: a row-major view of a tensor (the model's inputs and targets).
 // - `param_ref<Name, R, C, T>`: a parameter, by name; reads its current values.
-// - `param_slot<Offset, R, C, T>` and `reduced<T>`: what lowering substitutes for
+// - `param_slot<Offset, R, C, T>` and `reduced<T, R, C>`: what lowering substitutes for
 //   parameters and row sums (integers only in their types: kernel-friendly).
 
 #include "../fixed_name.hpp"
@@ -103,16 +103,19 @@ struct param_slot : node<param_slot<Offset, R, C, T>> {
   }
 };
 
-/// A reduction over rows after lowering: `scale` × the pass's row sum `index`.
-template <class T>
-struct reduced : node<reduced<T>> {
-  using shape_type = scalar_shape;
+/// A reduction over rows after lowering: `scale` × the pass's R·C row sums
+/// from `index` on, read as an R×C matrix (1×1 for sum and mean).
+template <class T, std::size_t R = 1, std::size_t C = 1>
+struct reduced : node<reduced<T, R, C>> {
+  using shape_type = shape<R, C>;
   using value_type = T;
   std::size_t index;
   double scale;
   template <class U, class Ctx>
-  TAPELESS_HOST_DEVICE TAPELESS_INLINE row<U, 1> at(std::size_t, Ctx const& ctx) const {
-    return {{static_cast<U>(ctx.acc[index] * scale)}};
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE row<U, C> at(std::size_t r, Ctx const& ctx) const {
+    row<U, C> out;
+    for (std::size_t j = 0; j < C; ++j) out[j] = static_cast<U>(ctx.acc[index + (R == 1 ? 0 : r) * C + j] * scale);
+    return out;
   }
 };
 

@@ -10,6 +10,7 @@
 // distinct Id once per row into a small cache (`cached<Offset, C>` leaves read
 // it), which is what a hand-written loop does with its residual.
 
+#include "elementwise.hpp"
 #include "node.hpp"
 
 #include <cstddef>
@@ -57,10 +58,12 @@ struct cached : node<cached<Offset, C>> {
   }
 };
 
-// d(memo(e)) = d(e): a memo is the same value.
+// d(memo(e)) = d(e): a memo is the same value; a function whose slope reuses
+// its own value (eˣ, tanh, σ, √) reads it from the memo.
 template <std::size_t Id, class E, class W>
 constexpr auto derivative(memo<Id, E> const& e, W w) {
-  return derivative(e.inner, w);
+  if constexpr (has_slope<E>) return build_mul(slope(e.inner, e), derivative(e.inner.arg, w));
+  else return derivative(e.inner, w);
 }
 
 }  // namespace tapeless::expr
