@@ -6,8 +6,9 @@
 //     auto X = laws::random_tensor<3>(50, 11);
 //     laws::check_gradients(tl::mean(tl::square(X * w)), w);
 //
-// For each parameter it checks value_and_grad's gradient (the symbolic
-// derivative, lowered with the loss into one pass), element by element, against
+// For each parameter it checks value_and_grad's gradient (reverse mode when
+// every node has a rule, else the element-by-element derivative, lowered with
+// the loss into one pass), element by element, against
 // (f(θ + h) − f(θ − h)) / 2h, and the loss value against tl::value(loss).
 // (tl::value(tl::grad(loss, p)) evaluates the same derivative trees; the tests
 // of tl::grad check it where it matters, which keeps this harness cheap to compile.)
