@@ -117,7 +117,7 @@ struct identity {
   TAPELESS_ACTIVATION_MODULE_MEMBERS
   template <operand X>
   constexpr auto operator()(X&& x) const {
-    return detail::as_expr(std::forward<X>(x));
+    return tapeless::detail::as_expr(std::forward<X>(x));
   }
 };
 
