@@ -25,6 +25,7 @@
 #include "optim/adamax.hpp"
 #include "optim/adamw.hpp"
 #include "optim/asgd.hpp"
+#include "optim/lbfgs.hpp"
 #include "optim/lr_scheduler.hpp"
 #include "optim/nadam.hpp"
 #include "optim/optimizer.hpp"
