@@ -53,7 +53,7 @@ auto make_pass(Outputs const& outputs, Root const& root, std::size_t& n) {
   auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(row_terms<T, Vars>(o)...); }, outputs);
   using Terms = std::remove_cvref_t<decltype(terms)>;
   constexpr std::size_t K = []<class... Ts>(std::type_identity<std::tuple<Ts...>>) {
-    return (std::size_t{0} + ... + term_width<Ts>);
+    return sums_after<Ts...>(0);
   }(std::type_identity<Terms>{});
   n = pass_rows(terms);
   // Subterms shared by several terms (memos) are computed once per row.
