@@ -24,6 +24,7 @@
 #include "../expr/arith.hpp"
 #include "../expr/elementwise.hpp"
 #include "../expr/leaf.hpp"
+#include "../expr/loss_nodes.hpp"
 #include "../expr/matmul.hpp"
 #include "../expr/memo.hpp"
 #include "../expr/node.hpp"
@@ -76,6 +77,10 @@ template <class X>
 inline constexpr bool has_adjoint_rule<expr::mean<X>> = true;
 template <class X>
 inline constexpr bool has_adjoint_rule<expr::rowsum<X>> = true;
+template <class X>
+inline constexpr bool has_adjoint_rule<expr::logsumexp_<X>> = true;
+template <class I, std::size_t R, std::size_t C>
+inline constexpr bool has_adjoint_rule<expr::class_one_hot<I, R, C>> = true;
 
 /// True when every node of `E` has a reverse-mode rule.
 template <class E>
@@ -206,6 +211,11 @@ struct reverse {
   template <class X, class U>
   constexpr auto node_rule(expr::rowsum<X> const& e, U const& u) const {
     return (*this)(e.arg, u);
+  }
+  // log Σ eˣ per row:  ū_X = ū ⊙ softmax(X)
+  template <class X, class U>
+  constexpr auto node_rule(expr::logsumexp_<X> const& e, U const& u) const {
+    return (*this)(e.arg, expr::build_mul(u, expr::softmax_<X>{e.arg}));
   }
   // leaves other than parameters
   template <class E, class U>
