@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <stdexcept>
@@ -63,9 +64,17 @@ struct fit {
   std::vector<double> values() const { return {double(w[0]), double(w[1]), double(w[2]), double(b[0])}; }
 };
 
-// The options of a row of lbfgs_settings.csv; an empty cell keeps tapeless's default, which must be torch's.
-tl::optim::lbfgs_options options_of(std::vector<std::string> const& row) {
-  tl::optim::lbfgs_options o;
+// A row of lbfgs_settings.csv: LBFGS's options (an empty cell keeps tapeless's default, which must
+// be torch's) and, when step_size > 0, a StepLR scheduler stepped after every step.
+struct setting {
+  tl::optim::lbfgs_options options;
+  std::size_t step_size = 0;
+  double gamma = 0;
+};
+
+setting setting_of(std::vector<std::string> const& row) {
+  setting out;
+  tl::optim::lbfgs_options& o = out.options;
   auto cell = [&](std::size_t i) { return i < row.size() ? row[i] : std::string(); };
   if (!cell(1).empty()) o.lr = std::stod(cell(1));
   if (!cell(2).empty()) o.max_iter = std::stoul(cell(2));
@@ -75,7 +84,9 @@ tl::optim::lbfgs_options options_of(std::vector<std::string> const& row) {
   if (!cell(6).empty()) o.history_size = std::stoul(cell(6));
   if (cell(7) == "strong_wolfe") o.line_search = tl::optim::line_search::strong_wolfe;
   else REQUIRE(cell(7).empty());
-  return o;
+  if (!cell(8).empty()) out.step_size = std::stoul(cell(8));
+  if (!cell(9).empty()) out.gamma = std::stod(cell(9));
+  return out;
 }
 
 // What one step returned and left behind.
@@ -87,14 +98,17 @@ struct step_record {
 
 // Runs `steps` LBFGS steps on a problem, recording the initial loss and parameters first.
 template <class T>
-std::vector<step_record> run(std::string const& name, tl::optim::lbfgs_options const& options, std::size_t steps) {
+std::vector<step_record> run(std::string const& name, setting const& s, std::size_t steps) {
   fit<T> f(name);
-  tl::optim::lbfgs opt{f.params(), options};
+  tl::optim::lbfgs opt{f.params(), s.options};
+  std::optional<tl::optim::lr_scheduler::step_lr<decltype(opt)>> scheduler;
+  if (s.step_size > 0) scheduler.emplace(opt, tl::optim::lr_scheduler::step_lr_options{s.step_size, s.gamma});
   std::vector<step_record> out;
   auto go = [&](auto const& cost) {
-    out.push_back({double(tl::value(cost)), f.values(), 0, 0});
+    out.push_back({double(tl::value_and_grad(cost, f.w, f.b).value), f.values(), 0, 0});
     for (std::size_t k = 0; k < steps; ++k) {
       double const loss = opt.step([&] { return tl::value_and_grad(cost, f.w, f.b); });
+      if (scheduler) scheduler->step();
       out.push_back({loss, f.values(), opt.iterations(), opt.function_evaluations()});
     }
   };
@@ -107,25 +121,27 @@ double relative(double a, double b) { return std::abs(a - b) / std::max(1e-3, st
 
 // Compares every problem and setting in `dtype` with torch. A row passes when the loss and the
 // parameters are within `factor` times torch's own drift under one-ulp perturbations (the
-// reference's `drift` column), and never need be closer than `floor`; LBFGS's counters must be
-// torch's wherever torch's own counters are stable under those perturbations.
+// reference's `drift` column), and never need be closer than `floor`. LBFGS's counters must be
+// torch's where torch's own do not move under those perturbations; where they do (near the optimum,
+// in float, the line search's decisions hang on the last bits of the loss), within their range
+// widened by its width on each side.
 template <class T>
 void compare_with_torch(std::string const& dtype, double factor, double floor) {
-  std::map<std::string, tl::optim::lbfgs_options> settings;
-  for (auto const& row : laws::read_csv("lbfgs_settings.csv")) settings[row[0]] = options_of(row);
-  REQUIRE(settings.size() == 12);
+  std::map<std::string, setting> settings;
+  for (auto const& row : laws::read_csv("lbfgs_settings.csv")) settings[row[0]] = setting_of(row);
+  REQUIRE(settings.size() == 16);
   std::map<std::string, std::vector<std::vector<std::string>>> runs;  // "problem/setting" → rows
   for (auto const& row : laws::read_csv("lbfgs_reference.csv"))
     if (row[1] == dtype) runs[row[0] + "/" + row[2]].push_back(row);
   REQUIRE(runs.size() == 3 * settings.size());
   double worst = 0, worst_ratio = 0;
-  std::size_t counted = 0;
+  std::size_t stable = 0;
   for (auto const& entry : runs) {
     auto const& rows = entry.second;  // named variables: clang 14 cannot capture structured bindings
-    std::string const problem = rows[0][0], setting = rows[0][2];
+    std::string const problem = rows[0][0], name = rows[0][2];
     CAPTURE(problem);
-    CAPTURE(setting);
-    auto const got = run<T>(problem, settings.at(setting), rows.size() - 1);
+    CAPTURE(name);
+    auto const got = run<T>(problem, settings.at(name), rows.size() - 1);
     REQUIRE(got.size() == rows.size());
     for (std::size_t k = 0; k < rows.size(); ++k) {
       CAPTURE(k);
@@ -137,15 +153,22 @@ void compare_with_torch(std::string const& dtype, double factor, double floor) {
       CHECK(dev <= std::max(floor, factor * drift));
       worst = std::max(worst, dev);
       worst_ratio = std::max(worst_ratio, dev / std::max(floor, drift));
-      if (rows[k][12] == "1") {
-        CHECK(got[k].n_iter == std::stoul(rows[k][9]));
-        CHECK(got[k].func_evals == std::stoul(rows[k][10]));
-        ++counted;
-      }
+      if (std::getenv("LBFGS_DEBUG"))  // LBFGS_DEBUG=1 prints every row
+        std::printf("%s %s %s %zu: dev %.3g drift %.3g n_iter %zu [%s %s] evals %zu [%s %s]\n", dtype.c_str(),
+                    problem.c_str(), name.c_str(), k, dev, drift, got[k].n_iter, rows[k][12].c_str(),
+                    rows[k][13].c_str(), got[k].func_evals, rows[k][14].c_str(), rows[k][15].c_str());
+      auto within = [](std::size_t value, std::string const& lo, std::string const& hi) {
+        std::size_t const min = std::stoul(lo), max = std::stoul(hi), width = max - min;
+        return value + width >= min && value <= max + width;
+      };
+      CHECK(within(got[k].n_iter, rows[k][12], rows[k][13]));
+      CHECK(within(got[k].func_evals, rows[k][14], rows[k][15]));
+      if (rows[k][12] == rows[k][13] && rows[k][14] == rows[k][15]) ++stable;
     }
   }
   MESSAGE(dtype << ": largest relative deviation " << worst << ", largest deviation / max(floor, drift) "
-                << worst_ratio << ", counters compared on " << counted << " rows");
+                << worst_ratio << ", counters equal to torch's on " << stable << " of " << 3 * 16 * 7
+                << " rows");
 }
 
 // An optimizer's state in memory: every visit_state entry, in order, with its element type and bytes.
@@ -228,13 +251,14 @@ bool same_entries(std::vector<state_image::entry> const& a, std::vector<state_im
 }  // namespace
 
 TEST_CASE("lbfgs: every setting follows torch.optim.LBFGS step by step in double") {
-  // Measured: within 0.24x torch's own drift, counters identical on every row.
+  // Measured: never beyond torch's own drift, most rows within 1e-15; counters torch's on 335 of 336 rows.
   compare_with_torch<double>("float64", 10, 1e-12);
 }
 
 TEST_CASE("lbfgs: every setting follows torch.optim.LBFGS step by step in float") {
   // Measured: within 1.9x torch's own drift (tapeless's float losses and gradients are accumulated
   // in double, torch's in float: they differ by a few ulps, as the drift's perturbations do).
+  // Counters equal torch's on the 242 of 336 rows where torch's own are stable.
   compare_with_torch<float>("float32", 10, 1e-5);
 }
 
@@ -261,10 +285,9 @@ TEST_CASE("lbfgs: options have torch's names and defaults and are validated") {
   auto refused = [&](tl::optim::lbfgs_options bad, char const* message) {
     CHECK_THROWS_WITH_AS(tl::optim::lbfgs(tl::params(w, b), bad), message, tl::error);
   };
-  refused({.lr = 0}, "tapeless::optim::lbfgs: the learning rate (.lr) must be positive");
-  refused({.lr = -1}, "tapeless::optim::lbfgs: the learning rate (.lr) must be positive");
+  refused({.lr = -1}, "tapeless::optim::lbfgs: the learning rate (.lr) must be non-negative");
   refused({.lr = std::numeric_limits<double>::quiet_NaN()},
-          "tapeless::optim::lbfgs: the learning rate (.lr) must be positive");
+          "tapeless::optim::lbfgs: the learning rate (.lr) must be non-negative");
   refused({.max_iter = 0}, "tapeless::optim::lbfgs: max_iter must be at least 1");
   refused({.max_eval = 0}, "tapeless::optim::lbfgs: max_eval must be at least 1; leave it unset for max_iter * 5 / 4");
   refused({.tolerance_grad = -1e-7}, "tapeless::optim::lbfgs: tolerance_grad must be non-negative");
@@ -276,6 +299,7 @@ TEST_CASE("lbfgs: options have torch's names and defaults and are validated") {
 TEST_CASE("lbfgs: the optimizer contract (one group, lr, steps)") {
   fit<float> f("linreg");
   tl::optim::lbfgs opt{f.params(), {.lr = 0.5, .max_iter = 2, .max_eval = 10}};
+  static_assert(tl::optim::lr_scheduler::schedulable<decltype(opt)>);
   CHECK(opt.group_count() == 1);
   CHECK(opt.lr() == 0.5);
   CHECK(opt.lr(0) == 0.5);
@@ -286,7 +310,8 @@ TEST_CASE("lbfgs: the optimizer contract (one group, lr, steps)") {
   opt.set_lr(0, 0.75);
   CHECK(opt.options().lr == 0.75);
   CHECK_THROWS_AS(opt.set_lr(1, 0.5), tl::error);
-  CHECK_THROWS_WITH_AS(opt.set_lr(-0.1), "tapeless::optim::lbfgs: the learning rate must be positive", tl::error);
+  CHECK_THROWS_WITH_AS(opt.set_lr(-0.1), "tapeless::optim::lbfgs: the learning rate must be non-negative",
+                       tl::error);
   CHECK(opt.lr() == 0.75);
 
   CHECK(opt.steps() == 0);
@@ -301,6 +326,16 @@ TEST_CASE("lbfgs: the optimizer contract (one group, lr, steps)") {
   CHECK(opt.history_length() == 1);
   opt.step([&] { return tl::value_and_grad(cost, f.w, f.b); });
   CHECK(opt.steps() == 2);
+
+  // A learning rate scheduled down to 0: the fixed step stays put, the strong-Wolfe search refuses.
+  opt.set_lr(0);
+  auto const still = f.values();
+  opt.step([&] { return tl::value_and_grad(cost, f.w, f.b); });
+  CHECK(f.values() == still);
+  tl::optim::lbfgs wolfe{f.params(), {.lr = 0, .line_search = tl::optim::line_search::strong_wolfe}};
+  CHECK_THROWS_WITH_AS(wolfe.step([&] { return tl::value_and_grad(cost, f.w, f.b); }),
+                       "tapeless::optim::lbfgs: the strong-Wolfe line search needs lr > 0", tl::error);
+  CHECK(wolfe.function_evaluations() == 0);
 }
 
 TEST_CASE("lbfgs: the state's keys, types and sizes are documented and fixed") {
@@ -378,7 +413,7 @@ TEST_CASE("lbfgs: invalid loaded values throw and reset the optimizer") {
   std::memcpy(bad.entries[9].bytes.data(), &too_long, sizeof too_long);
   REQUIRE(bad.entries[9].key == "group0/history_length");
   CHECK_THROWS_WITH_AS(bad.load(opt),
-                       "tapeless::optim::lbfgs: the checkpoint holds a non-positive lr or a history longer "
+                       "tapeless::optim::lbfgs: the checkpoint holds a negative lr or a history longer "
                        "than history_size; the optimizer was reset",
                        tl::error);
   CHECK(opt.iterations() == 0);
@@ -406,11 +441,14 @@ TEST_CASE("lbfgs: a closure that fails leaves the parameters and the state of th
         if (throw_it) {
           CHECK_THROWS_WITH_AS(opt.step(closure), "closure failed", std::runtime_error);
         } else {
-          CHECK_THROWS_WITH_AS(opt.step(closure),
-                               "tapeless::optim::lbfgs: the closure returned a non-finite loss or gradient at a trial "
-                               "point; lower lr or use line_search::strong_wolfe (the parameters are back at the last "
-                               "completed iteration)",
-                               tl::error);
+          std::string const message =
+              search == tl::optim::line_search::none
+                  ? "tapeless::optim::lbfgs: the closure returned a non-finite loss or gradient after a step; lower "
+                    "lr or use line_search::strong_wolfe (the parameters are back at the last completed iteration)"
+                  : "tapeless::optim::lbfgs: the closure returned a non-finite loss or gradient at a trial point of "
+                    "the line search; lower lr (the first trial step) or keep the loss finite along the way (the "
+                    "parameters are back at the last completed iteration)";
+          CHECK_THROWS_WITH_AS(opt.step(closure), message.c_str(), tl::error);
         }
         CHECK(opt.steps() == 0);
         CHECK(opt.function_evaluations() == fail_at - 1);
@@ -451,6 +489,17 @@ TEST_CASE("lbfgs: a non-finite loss at the start or gradients of another paramet
   CHECK(f.values() == before);
   CHECK(opt.iterations() == 0);
   CHECK(opt.function_evaluations() == 0);
+
+  // Logistic regression in float with lr 10: the search extrapolates until sigmoid saturates and the
+  // loss is NaN (log 0); torch carries on and ends with NaN parameters, tapeless stops there.
+  fit<float> logistic("logistic");
+  tl::optim::lbfgs far{logistic.params(),
+                       {.lr = 10, .max_iter = 4, .line_search = tl::optim::line_search::strong_wolfe}};
+  auto const cost = logistic.logistic();
+  CHECK_THROWS_AS(far.step([&] { return tl::value_and_grad(cost, logistic.w, logistic.b); }), tl::error);
+  CHECK(far.steps() == 0);
+  for (double v : logistic.values()) CHECK(std::isfinite(v));
+  CHECK(far.iterations() < 4);
 
   // Two layers with the same parameter names: gradients of one cannot drive the other.
   tl::nn::linear<2, 1> first(1), second(2);

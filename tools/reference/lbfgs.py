@@ -13,7 +13,9 @@ Writes
                       `drift` is the largest relative change of the loss or a parameter (relative to
                       max(|value|, 1e-3)) when every loss and gradient torch computes is perturbed by
                       one unit in the last place (8 seeded runs, random -1/0/+1 ulp per value), and
-                      `counters_stable` is 1 when all those runs kept the same counters.
+                      the range of the counters over those runs and torch's own (`n_iter_min`,
+                      `n_iter_max`, `func_evals_min`, `func_evals_max`).
+The settings also name a StepLR scheduler (step_size, gamma) stepped after every opt.step.
 Ill-conditioned problems with a short history amplify rounding chaotically (drift up to 1e-4 in
 float64, 0.3 in float32); the test's bound is a multiple of the drift, never below a floor.
 The problems (all with w 3x1 and a scalar b, z = X w + b):
@@ -50,11 +52,18 @@ settings = {
     "wolfe": dict(line_search_fn="strong_wolfe"),
     "wolfe_history2": dict(line_search_fn="strong_wolfe", history_size=2, max_iter=3),
     "wolfe_lr": dict(line_search_fn="strong_wolfe", lr=0.3, max_iter=4, max_eval=6),
+    "wolfe_small_lr": dict(line_search_fn="strong_wolfe", lr=0.01, max_iter=4),  # extrapolates
+    "wolfe_large_lr": dict(line_search_fn="strong_wolfe", lr=3, max_iter=4),  # zooms
     "wolfe_tight": dict(line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-14, max_iter=7),
     "one_iter": dict(max_iter=1),
     "wolfe_two_iter": dict(line_search_fn="strong_wolfe", max_iter=2),
+    "steplr": dict(max_iter=3),
+    "wolfe_steplr": dict(line_search_fn="strong_wolfe", max_iter=3),
 }
-columns = ["lr", "max_iter", "max_eval", "tolerance_grad", "tolerance_change", "history_size", "line_search_fn"]
+# torch.optim.lr_scheduler.StepLR(opt, step_size, gamma) stepped after every opt.step(closure)
+schedules = {"steplr": (2, 0.5), "wolfe_steplr": (1, 0.5)}
+columns = ["lr", "max_iter", "max_eval", "tolerance_grad", "tolerance_change", "history_size", "line_search_fn",
+           "steplr_step_size", "steplr_gamma"]
 steps = 6
 perturbed_runs = 8
 w_init = [[0.1], [-0.2], [0.3]]
@@ -77,14 +86,18 @@ with open(f"{out}/lbfgs_data.csv", "w") as f:
 with open(f"{out}/lbfgs_settings.csv", "w") as f:
     f.write("setting," + ",".join(columns) + "\n")
     for name, kwargs in settings.items():
-        f.write(name + "," + ",".join(repr(kwargs[c]).strip("'") if c in kwargs else "" for c in columns) + "\n")
+        given = dict(kwargs)
+        if name in schedules:
+            given["steplr_step_size"], given["steplr_gamma"] = schedules[name]
+        f.write(name + "," + ",".join(repr(given[c]).strip("'") if c in given else "" for c in columns) + "\n")
 
-def trajectory(problem, X, y, dtype, kwargs, seed):
+def trajectory(problem, X, y, dtype, setting, seed):
     """Losses returned, parameters and counters after each step; seed None: torch as is, else every
     loss and gradient element perturbed by -1, 0 or +1 ulp (relative eps)."""
     w = torch.tensor(w_init, dtype=dtype, requires_grad=True)
     b = torch.tensor(b_init, dtype=dtype, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], **kwargs)
+    opt = torch.optim.LBFGS([w, b], **settings[setting])
+    scheduler = torch.optim.lr_scheduler.StepLR(opt, *schedules[setting]) if setting in schedules else None
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     eps = torch.finfo(dtype).eps
 
@@ -109,24 +122,28 @@ def trajectory(problem, X, y, dtype, kwargs, seed):
         rows = [(loss_fn(problem, X, y, w, b).item(), params(), 0, 0)]
     for step in range(1, steps + 1):
         loss = opt.step(closure).item()
+        if scheduler:
+            scheduler.step()
         state = opt.state[w]
         rows.append((loss, params(), state["n_iter"], state["func_evals"]))
     return rows
 
 
 with open(f"{out}/lbfgs_reference.csv", "w") as f:
-    f.write("problem,dtype,setting,step,loss,w0,w1,w2,b,n_iter,func_evals,drift,counters_stable\n")
+    f.write("problem,dtype,setting,step,loss,w0,w1,w2,b,n_iter,func_evals,drift,"
+            "n_iter_min,n_iter_max,func_evals_min,func_evals_max\n")
     for dtype, dname in [(torch.float64, "float64"), (torch.float32, "float32")]:
         for problem, (X64, y64) in problems.items():
             X, y = X64.to(dtype), y64.to(dtype)
-            for setting, kwargs in settings.items():
-                base = trajectory(problem, X, y, dtype, kwargs, None)
-                others = [trajectory(problem, X, y, dtype, kwargs, seed) for seed in range(perturbed_runs)]
+            for setting in settings:
+                base = trajectory(problem, X, y, dtype, setting, None)
+                others = [trajectory(problem, X, y, dtype, setting, seed) for seed in range(perturbed_runs)]
                 for step, (loss, p, n_iter, func_evals) in enumerate(base):
                     values = [loss] + p
                     assert all(v == v and abs(v) != float("inf") for v in values), (problem, setting, step)
                     drift = max(abs(a - v) / max(abs(v), 1e-3) for o in others
                                 for a, v in zip([o[step][0]] + o[step][1], values))
-                    stable = all(o[step][2:] == (n_iter, func_evals) for o in others)
+                    n_iters = [n_iter] + [o[step][2] for o in others]
+                    evals = [func_evals] + [o[step][3] for o in others]
                     f.write(f"{problem},{dname},{setting},{step}," + ",".join(repr(v) for v in values) +
-                            f",{n_iter},{func_evals},{drift!r},{int(stable)}\n")
+                            f",{n_iter},{func_evals},{drift!r},{min(n_iters)},{max(n_iters)},{min(evals)},{max(evals)}\n")

@@ -203,7 +203,11 @@ class lbfgs {
     }
   }
 
-  [[nodiscard]] lbfgs_options const& options() const { return options_; }
+  /// The options, `max_eval` resolved (torch's `param_groups[0]`); only `lr` changes after construction.
+  [[nodiscard]] lbfgs_options const& options(std::size_t group = 0) const {
+    check_group(group);
+    return options_;
+  }
   /// The number of parameter groups: always 1 (torch's LBFGS allows only one).
   [[nodiscard]] static constexpr std::size_t group_count() { return 1; }
   /// The learning rate (schedulers change it between steps).
@@ -212,7 +216,7 @@ class lbfgs {
     return options_.lr;
   }
   void set_lr(double lr) {
-    TAPELESS_CHECK(lr > 0 && std::isfinite(lr), "tapeless::optim::lbfgs: the learning rate must be positive");
+    TAPELESS_CHECK(lr >= 0 && std::isfinite(lr), "tapeless::optim::lbfgs: the learning rate must be non-negative");
     options_.lr = lr;
   }
   void set_lr(std::size_t group, double lr) {
@@ -241,10 +245,10 @@ class lbfgs {
     double lr = options_.lr;
     std::uint64_t history = history_;
     visit(*this, v, lr, history);
-    bool const ok = lr > 0 && std::isfinite(lr) && history <= options_.history_size;
+    bool const ok = lr >= 0 && std::isfinite(lr) && history <= options_.history_size;
     if (!ok) {
       history_ = n_iter_ = func_evals_ = steps_ = 0;
-      ::tapeless::detail::fail("tapeless::optim::lbfgs: the checkpoint holds a non-positive lr or a history longer "
+      ::tapeless::detail::fail("tapeless::optim::lbfgs: the checkpoint holds a negative lr or a history longer "
                                "than history_size; the optimizer was reset");
     }
     options_.lr = lr;
@@ -257,8 +261,8 @@ class lbfgs {
 
  private:
   static void validate(lbfgs_options const& o) {
-    TAPELESS_CHECK(o.lr > 0 && std::isfinite(o.lr),
-                   "tapeless::optim::lbfgs: the learning rate (.lr) must be positive");
+    TAPELESS_CHECK(o.lr >= 0 && std::isfinite(o.lr),
+                   "tapeless::optim::lbfgs: the learning rate (.lr) must be non-negative");
     TAPELESS_CHECK(o.max_iter >= 1, "tapeless::optim::lbfgs: max_iter must be at least 1");
     TAPELESS_CHECK(!o.max_eval || *o.max_eval >= 1,
                    "tapeless::optim::lbfgs: max_eval must be at least 1; leave it unset for max_iter * 5 / 4");
@@ -474,6 +478,11 @@ class lbfgs {
     auto const tolerance_grad = static_cast<T>(o.tolerance_grad);
     auto const tolerance_change = static_cast<T>(o.tolerance_change);
 
+    // torch divides by zero there (t = 0 brackets nothing); a learning rate
+    // scheduled down to 0 suits the fixed step only.
+    TAPELESS_CHECK(o.lr > 0 || o.line_search != line_search::strong_wolfe,
+                   "tapeless::optim::lbfgs: the strong-Wolfe line search needs lr > 0");
+
     // Evaluate f(x) and its gradient; nothing has changed if this throws.
     std::vector<T> flat_grad(n);
     L orig_loss{};
@@ -486,7 +495,7 @@ class lbfgs {
       return orig_loss;
     }
 
-    std::vector<T> d(n), x(n), s_next(n);
+    std::vector<T> d(n), x(n);
     std::size_t n_iter = 0;
     while (n_iter < o.max_iter) {
       ++n_iter;
@@ -579,8 +588,12 @@ class lbfgs {
       std::size_t ls_evals = 0;
       bool opt_cond = false;
       char const* const diverged =
-          "tapeless::optim::lbfgs: the closure returned a non-finite loss or gradient at a trial point; lower lr "
-          "or use line_search::strong_wolfe (the parameters are back at the last completed iteration)";
+          o.line_search == line_search::strong_wolfe
+              ? "tapeless::optim::lbfgs: the closure returned a non-finite loss or gradient at a trial point of the "
+                "line search; lower lr (the first trial step) or keep the loss finite along the way (the parameters "
+                "are back at the last completed iteration)"
+              : "tapeless::optim::lbfgs: the closure returned a non-finite loss or gradient after a step; lower lr or "
+                "use line_search::strong_wolfe (the parameters are back at the last completed iteration)";
       try {
         if (o.line_search == line_search::strong_wolfe) {
           auto obj = [&](double step, std::vector<T>& g_out) {
