@@ -114,7 +114,8 @@ constexpr auto reduce_to(U const& u) {
 /// when it varies by row (constants and static values need no cache slot).
 template <std::size_t Id, class U>
 constexpr auto share(U const& u) {
-  if constexpr (shape_of_t<U>::rows != dyn || !has_children<U> || expr::detail::is_broadcast<U>) return u;
+  if constexpr (shape_of_t<U>::rows != dyn || !has_children<U> || expr::detail::is_broadcast<U> || is_memo<U>)
+    return u;  // static, a leaf, a broadcast value, or shared already
   else return expr::memo<Id, U>{u};
 }
 
