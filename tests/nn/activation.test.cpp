@@ -104,3 +104,16 @@ TEST_CASE("activations: gradients of the composite activations match finite diff
   laws::check_gradients(tl::mean(tl::elu(X * w, 0.5)), w);
   laws::check_gradients(tl::mean(tl::softsign(X * w)), w);
 }
+
+TEST_CASE("activations: softplus and mish have torch's slopes at exactly zero") {
+  // zero-initialised parameters feed exactly 0: the slope there must not vanish
+  tl::tensor<double, dyn, 1> x{{1}, {1}};
+  tl::param<"w", 1, 1, double> w;  // 0
+  auto const sp = tl::value_and_grad(tl::mean(tl::softplus(x * w)), w);
+  CHECK(sp.value == doctest::Approx(std::log(2.0)));
+  CHECK(sp.grads[w].item() == doctest::Approx(0.5));  // σ(0), torch's softplus'(0)
+  auto const sp2 = tl::value_and_grad(tl::mean(tl::softplus(x * w, 2.0)), w);
+  CHECK(sp2.grads[w].item() == doctest::Approx(0.5));
+  auto const mi = tl::value_and_grad(tl::mean(tl::mish(x * w)), w);
+  CHECK(mi.grads[w].item() == doctest::Approx(std::tanh(std::log(2.0))));  // mish'(0) = tanh(softplus(0))
+}

@@ -12,6 +12,7 @@
 
 #include "../expr/arith.hpp"
 #include "../expr/elementwise.hpp"
+#include "../expr/loss_nodes.hpp"
 #include "../expr/node.hpp"
 #include "../expr/operand.hpp"
 #include "../param.hpp"
@@ -69,23 +70,22 @@ constexpr auto silu(X&& x) {
   return hadamard(e, sigmoid(e));
 }
 
-/// log(1 + e^(βx)) / β, elementwise (`F.softplus`), computed stably as
-/// (relu(βx) + log(1 + e^(−|βx|))) / β. torch's `threshold` only makes its result
-/// exactly x for large βx, which this formula already gives in float.
+/// log(1 + e^(βx)) / β, elementwise (`F.softplus`), with the stable softplus node
+/// (log1p on both tails, slope σ(βx): ½ at 0 as torch). torch's `threshold` only
+/// makes its result exactly x for large βx, which the node already gives in float.
 template <operand X>
 constexpr auto softplus(X&& x, double beta = 1.0) {
   auto const e = detail::as_expr(std::forward<X>(x));
   using T = value_type_t<decltype(e)>;
   auto const bx = static_cast<T>(beta) * e;
-  return (relu(bx) + log(T(1) + exp(-abs(bx)))) / static_cast<T>(beta);
+  return expr::softplus_<std::remove_cvref_t<decltype(bx)>>{bx} / static_cast<T>(beta);
 }
 
 /// x·tanh(softplus(x)), elementwise (`F.mish`).
 template <operand X>
 constexpr auto mish(X&& x) {
   auto const e = detail::as_expr(std::forward<X>(x));
-  using T = value_type_t<decltype(e)>;
-  return hadamard(e, tanh(relu(e) + log(T(1) + exp(-abs(e)))));
+  return hadamard(e, tanh(expr::softplus_<decltype(e)>{e}));
 }
 
 /// x / (1 + |x|), elementwise (`F.softsign`).
