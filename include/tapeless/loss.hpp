@@ -146,9 +146,12 @@ constexpr auto binary_cross_entropy_with_logits(I&& logits, T&& target, R = {}) 
 /// (log-softmax, then the negative log-likelihood); `mean` divides by N. Every
 /// index is checked to lie in [0, C) when the loss is built.
 template <operand L, detail::integral_view K, reduction_kind R = reduction::mean_t>
-constexpr auto cross_entropy(L&& logits, K const& classes, R = {}) {
+constexpr auto cross_entropy(L&& logits, K&& classes, R = {}) {
+  static_assert(!(detail::owning<std::remove_cvref_t<K>> && std::is_rvalue_reference_v<K&&>),
+                "tapeless::cross_entropy: a temporary tensor of classes would dangle inside the loss (expressions "
+                "keep views of their data); give it a name first");
   auto const x = detail::as_expr(std::forward<L>(logits));
-  auto const k = classes.expr();
+  auto const k = std::as_const(classes).expr();
   using SX = shape_of_t<decltype(x)>;
   using SK = shape_of_t<decltype(k)>;
   static_assert(SK::cols == 1,
@@ -255,8 +258,8 @@ template <reduction_kind R = reduction::mean_t>
 struct cross_entropy_loss {
   [[no_unique_address]] R reduction{};
   template <operand L, tapeless::detail::integral_view K>
-  constexpr auto operator()(L&& logits, K const& classes) const {
-    return tapeless::cross_entropy(std::forward<L>(logits), classes, reduction);
+  constexpr auto operator()(L&& logits, K&& classes) const {
+    return tapeless::cross_entropy(std::forward<L>(logits), std::forward<K>(classes), reduction);
   }
 };
 template <reduction_kind R>
