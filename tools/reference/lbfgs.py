@@ -21,7 +21,8 @@ float64, 0.3 in float32); the test's bound is a multiple of the drift, never bel
 The problems (all with w 3x1 and a scalar b, z = X w + b):
   linreg    mean((z - y)^2), well conditioned
   illcond   the same with columns of X scaled by 1, 20 and 0.05 (Hessian condition number ~1e5)
-  logistic  mean(-(y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z)))), labels from a noisy linear rule
+  logistic  mean(log(1 + exp(z)) - y z), the logistic loss (binary cross-entropy of sigmoid(z)),
+            labels from a noisy linear rule
 """
 import sys
 
@@ -73,7 +74,7 @@ b_init = [0.0]
 def loss_fn(problem, X, y, w, b):
     z = X @ w + b
     if problem == "logistic":
-        return torch.mean(-(y * torch.log(torch.sigmoid(z)) + (1 - y) * torch.log(1 - torch.sigmoid(z))))
+        return torch.mean(torch.log(1 + torch.exp(z)) - y * z)
     return torch.mean((z - y) ** 2)
 
 

@@ -7,8 +7,9 @@
 // vector arithmetic runs in the parameters' value type with torch's rounding
 // (`add_(v, alpha=a)` is one fused multiply-add, `dot` accumulates left to
 // right, as the reference BLAS does), and the scalar logic of the line search
-// runs in double, where torch uses Python floats. The closure re-evaluates the
-// loss and its gradients in one fused pass: it returns `tl::value_and_grad(…)`.
+// keeps torch's Python types: 0-d tensors in the value type, Python floats in
+// double (`detail::lbfgs_ops::py`). The closure re-evaluates the loss and its
+// gradients in one fused pass: it returns `tl::value_and_grad(…)`.
 //
 // Differences from torch (docs/lbfgs.md): invalid options throw at
 // construction; a closure that throws, or returns a non-finite loss or
@@ -22,6 +23,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -198,7 +200,31 @@ class lbfgs {
         static_assert((detail::lbfgs_ops::holds_gradient<G, Ps>() && ...),
                       "tapeless::optim::lbfgs::step: the closure's gradients miss a parameter of the optimizer; "
                       "return tl::value_and_grad(loss, <every parameter>)");
-        return run(closure);
+        // The algorithm is compiled once per optimizer type; each closure
+        // only adds this small function that calls it and flattens its gradients.
+        using L = std::remove_cvref_t<decltype(std::declval<R&>().value)>;
+        L first{};
+        bool started = false;
+        auto call = [&](T* g) {
+          auto const r = closure();
+          auto const& grads = r.grads;
+          bool finite = std::isfinite(static_cast<double>(r.value));
+          for_each_param([&](auto const& p, std::size_t o) {
+            auto const& gp = grads[p];
+            for (std::size_t k = 0; k < p.size; ++k) {
+              g[o + k] = gp[k];
+              finite = finite && std::isfinite(gp[k]);
+            }
+          });
+          if (!started) {
+            first = r.value;
+            started = true;
+          }
+          return finite ? static_cast<double>(r.value) : std::numeric_limits<double>::quiet_NaN();
+        };
+        using Call = decltype(call);
+        run({&call, [](void* self, T* g) { return (*static_cast<Call*>(self))(g); }});
+        return first;
       }
     }
   }
@@ -333,24 +359,19 @@ class lbfgs {
     for_each_param([&](auto& p, std::size_t o) { axpy(static_cast<T>(t), d + o, p.data(), p.size); });
   }
 
-  /// Calls the closure; writes the flat gradient to `g`, returns the loss as a
-  /// double (torch's `float(closure())`) and, through `first`, the loss as returned.
-  template <class Closure, class L>
-  double evaluate(Closure& closure, T* g, L* first, char const* where) {
-    auto const r = closure();
-    auto const& grads = r.grads;
-    bool finite = std::isfinite(static_cast<double>(r.value));
-    for_each_param([&](auto const& p, std::size_t o) {
-      auto const& gp = grads[p];
-      for (std::size_t k = 0; k < p.size; ++k) {
-        g[o + k] = gp[k];
-        finite = finite && std::isfinite(gp[k]);
-      }
-    });
-    if (!finite) ::tapeless::detail::fail(where);
+  /// The closure, type-erased: `call(self, g)` writes the flat gradient to `g`
+  /// and returns the loss as a double (torch's `float(closure())`), NaN when
+  /// the loss or a gradient is not finite.
+  struct evaluator {
+    void* self;
+    double (*call)(void*, T*);
+  };
+  /// One evaluation, counted; `where` is the error when it is not finite.
+  double evaluate(evaluator const& closure, T* g, char const* where) {
+    double const f = closure.call(closure.self, g);
+    if (std::isnan(f)) ::tapeless::detail::fail(where);
     ++func_evals_;
-    if (first) *first = r.value;
-    return static_cast<double>(r.value);
+    return f;
   }
 
   using py = detail::lbfgs_ops::py<T>;
@@ -469,9 +490,8 @@ class lbfgs {
     return {bracket_f[low].v, bracket[low], evals};
   }
 
-  template <class Closure>
-  auto run(Closure& closure) {
-    using L = std::remove_cvref_t<decltype(closure().value)>;
+  /// torch's `LBFGS.step`, on the state.
+  void run(evaluator const& closure) {
     constexpr std::size_t n = numel;
     lbfgs_options const& o = options_;
     std::size_t const h = o.history_size;
@@ -485,14 +505,13 @@ class lbfgs {
 
     // Evaluate f(x) and its gradient; nothing has changed if this throws.
     std::vector<T> flat_grad(n);
-    L orig_loss{};
-    double loss = evaluate(closure, flat_grad.data(), &orig_loss,
+    double loss = evaluate(closure, flat_grad.data(),
                            "tapeless::optim::lbfgs: the closure returned a non-finite loss or gradient at the "
                            "current parameters; check the data and the starting point");
     std::size_t current_evals = 1;
     if (max_abs(flat_grad.data(), n) <= tolerance_grad) {  // optimal already
       ++steps_;
-      return orig_loss;
+      return;
     }
 
     std::vector<T> d(n), x(n);
@@ -598,7 +617,7 @@ class lbfgs {
         if (o.line_search == line_search::strong_wolfe) {
           auto obj = [&](double step, std::vector<T>& g_out) {
             add_to_params(step, d.data());
-            double const f = evaluate(closure, g_out.data(), static_cast<L*>(nullptr), diverged);
+            double const f = evaluate(closure, g_out.data(), diverged);
             set_params(x.data());
             return f;
           };
@@ -611,7 +630,7 @@ class lbfgs {
         } else {
           add_to_params(t.v, d.data());
           if (n_iter != o.max_iter) {  // torch does not re-evaluate after the last iteration
-            loss = evaluate(closure, flat_grad.data(), static_cast<L*>(nullptr), diverged);
+            loss = evaluate(closure, flat_grad.data(), diverged);
             opt_cond = max_abs(flat_grad.data(), n) <= tolerance_grad;
             ls_evals = 1;
           }
@@ -636,7 +655,6 @@ class lbfgs {
       if (std::abs(loss - prev_loss) < o.tolerance_change) break;
     }
     ++steps_;
-    return orig_loss;
   }
 
   std::tuple<Ps*...> params_;
