@@ -146,5 +146,6 @@ with open(f"{out}/lbfgs_reference.csv", "w") as f:
                                 for a, v in zip([o[step][0]] + o[step][1], values))
                     n_iters = [n_iter] + [o[step][2] for o in others]
                     evals = [func_evals] + [o[step][3] for o in others]
+                    ranges = f"{min(n_iters)},{max(n_iters)},{min(evals)},{max(evals)}"
                     f.write(f"{problem},{dname},{setting},{step}," + ",".join(repr(v) for v in values) +
-                            f",{n_iter},{func_evals},{drift!r},{min(n_iters)},{max(n_iters)},{min(evals)},{max(evals)}\n")
+                            f",{n_iter},{func_evals},{drift!r},{ranges}\n")
