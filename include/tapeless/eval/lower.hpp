@@ -153,7 +153,9 @@ constexpr void for_each_leaf(E const& e, F& f) {
 /// element by element starts at an even index: its pairs of doubles are then
 /// 16-byte aligned, and vectorised adds to them ran 1.6× faster (D = 16) than
 /// misaligned ones.
-constexpr std::size_t first_sum(bool elementwise, std::size_t k) { return elementwise ? (k + 1) / 2 * 2 : k; }
+TAPELESS_HOST_DEVICE constexpr std::size_t first_sum(bool elementwise, std::size_t k) {
+  return elementwise ? (k + 1) / 2 * 2 : k;
+}
 
 /// Replaces parameters by slots of the block `Vars` and, unless `Terms`, each
 /// row reduction by the next `reduced` slot.
