@@ -19,67 +19,8 @@ import sys
 import torch
 
 F = torch.nn.functional
-MASK = (1 << 64) - 1
-
-
-class SplitMix64:
-    """tapeless::nn::splitmix64, in 64-bit unsigned arithmetic."""
-
-    def __init__(self, seed):
-        self.state = seed & MASK
-
-    def __call__(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def uniform(self, lo, hi):
-        """splitmix64::uniform: uniform in [lo, hi) from the top 53 bits."""
-        return lo + (hi - lo) * float(self() >> 11) * 2.0 ** -53
-
-    def normal(self):
-        """The examples' Box-Muller draw."""
-        u = 1.0 - self.uniform(0, 1)
-        v = self.uniform(0, 1)
-        return math.sqrt(-2 * math.log(u)) * math.cos(2 * math.pi * v)
-
-
-def shuffled_order(seed, epoch, n):
-    """tapeless's shuffle: Fisher-Yates over splitmix64(splitmix64(seed)() + epoch), no modulo bias."""
-    order = list(range(n))
-    gen = SplitMix64((SplitMix64(seed)() + epoch) & MASK)
-    for i in range(n - 1, 0, -1):
-        bound = i + 1
-        threshold = ((1 << 64) - bound) % bound
-        while True:
-            r = gen()
-            if r >= threshold:
-                break
-        j = r % bound
-        order[i], order[j] = order[j], order[i]
-    return order
-
-
-def train_test_split(X, y, test_size, seed):
-    """tl::train_test_split: the first ceil(test_size*n) rows of epoch 0's order are the test part."""
-    order = shuffled_order(seed, 0, X.shape[0])
-    t = math.ceil(test_size * X.shape[0])
-    return X[order[t:]], X[order[:t]], y[order[t:]], y[order[:t]]
-
-
-def linear(n_in, n_out, seed):
-    """nn.Linear holding tl::nn::linear<In, Out>{seed}'s values (weight row by row, then bias)."""
-    gen = SplitMix64(seed)
-    bound = 1.0 / math.sqrt(n_in)
-    weight = [gen.uniform(-bound, bound) for _ in range(n_in * n_out)]
-    bias = [gen.uniform(-bound, bound) for _ in range(n_out)]
-    layer = torch.nn.Linear(n_in, n_out)
-    with torch.no_grad():
-        layer.weight.copy_(torch.tensor(weight, dtype=torch.float32).reshape(n_out, n_in))
-        layer.bias.copy_(torch.tensor(bias, dtype=torch.float32))
-    return layer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "reference"))
+from tapeless_random import SplitMix64, linear, shuffled_order, train_test_split  # noqa: E402
 
 
 def mlp_log():

@@ -27,38 +27,7 @@ import sys
 
 import torch
 
-MASK = (1 << 64) - 1
-
-
-class SplitMix64:
-    """tapeless::nn::splitmix64, in 64-bit unsigned arithmetic."""
-
-    def __init__(self, seed):
-        self.state = seed & MASK
-
-    def __call__(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-
-def uniform_index(gen, bound):
-    threshold = ((1 << 64) - bound) % bound
-    while True:
-        r = gen()
-        if r >= threshold:
-            return r % bound
-
-
-def shuffled_order(seed, epoch, n):
-    order = list(range(n))
-    gen = SplitMix64((SplitMix64(seed)() + epoch) & MASK)
-    for i in range(n - 1, 0, -1):
-        j = uniform_index(gen, i + 1)
-        order[i], order[j] = order[j], order[i]
-    return order
+from tapeless_random import shuffled_order
 
 
 def batches(n, batch_size, shuffle, seed, drop_last, epoch):

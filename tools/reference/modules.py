@@ -10,43 +10,13 @@ Writes
                            seeded init, reproduced here bit for bit), then the loss before each step and
                            every parameter after it, in model.parameters() order.
 """
-import math
 import sys
 
 import torch
 
+from tapeless_random import linear as tapeless_linear
+
 out = sys.argv[1] if len(sys.argv) > 1 else "."
-M64 = (1 << 64) - 1
-
-
-class SplitMix64:
-    """tapeless::nn::splitmix64 (nn/linear.hpp), the generator of linear's initialisation."""
-
-    def __init__(self, seed):
-        self.state = seed & M64
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & M64
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-        return z ^ (z >> 31)
-
-    def uniform(self, lo, hi):
-        return lo + (hi - lo) * float(self.next() >> 11) * 2.0 ** -53
-
-
-def tapeless_linear(n_in, n_out, seed, dtype):
-    """nn.Linear(n_in, n_out) holding tapeless::nn::linear<n_in, n_out, name, T>{seed}'s initial values."""
-    gen = SplitMix64(seed)
-    bound = 1.0 / math.sqrt(float(n_in))
-    w = [gen.uniform(-bound, bound) for _ in range(n_out * n_in)]
-    b = [gen.uniform(-bound, bound) for _ in range(n_out)]
-    layer = torch.nn.Linear(n_in, n_out, dtype=dtype)
-    with torch.no_grad():
-        layer.weight.copy_(torch.tensor(w, dtype=dtype).reshape(n_out, n_in))
-        layer.bias.copy_(torch.tensor(b, dtype=dtype))
-    return layer
 
 
 activations = {
