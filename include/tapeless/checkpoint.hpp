@@ -323,7 +323,17 @@ template <class O>
 void load_state(O& target, std::size_t object, unsigned char const* data,
                 std::map<std::string, located> const& entries) {
   target.visit_state([&](std::string_view key, auto values) {
-    get_values(data + entries.at(state_key(object, key)).offset, values);
+    // Options read from the file may make an object expect state the current
+    // options did not (an SGD saved with momentum has a momentum buffer).
+    auto const name = state_key(object, key);
+    auto const found = entries.find(name);
+    using T = std::remove_cv_t<typename decltype(values)::element_type>;
+    if (found == entries.end() || found->second.entry.type != type_of<T>() ||
+        found->second.entry.shape != std::vector<std::uint64_t>{values.size()})
+      fail("tapeless::load_checkpoint: the file's options for object " + std::to_string(object) +
+           " need the entry '" + name + "' (" + name_of(type_of<T>()) + " × " + std::to_string(values.size()) +
+           "), which the file does not hold; it was not written by this kind of object");
+    get_values(data + found->second.offset, values);
   });
 }
 
@@ -342,6 +352,14 @@ void apply(std::string_view bytes, std::map<std::string, located> const& entries
     };
     (void)first;  // no objects
     (first(std::get<I>(trials), I), ...);
+    // Objects that cannot be copied load in place, before anything else is
+    // written: one that rejects the file leaves the parameters untouched.
+    auto in_place_first = [&](auto& target, auto& trial, std::size_t object) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(trial)>, in_place>)
+        load_state(target, object, data, entries);
+    };
+    (void)in_place_first;
+    (in_place_first(objects, std::get<I>(trials), I), ...);
     std::apply(
         [&](auto*... p) {
           (get_values(data + entries.at(param_key<std::remove_cvref_t<decltype(*p)>>()).offset,
@@ -349,13 +367,11 @@ void apply(std::string_view bytes, std::map<std::string, located> const& entries
            ...);
         },
         params.ptrs);
-    auto then = [&](auto& target, auto& trial, std::size_t object) {
-      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(trial)>, in_place>)
-        load_state(target, object, data, entries);
-      else target = std::move(*trial);
+    auto then = [&](auto& target, auto& trial) {
+      if constexpr (!std::is_same_v<std::remove_cvref_t<decltype(trial)>, in_place>) target = std::move(*trial);
     };
     (void)then;
-    (then(objects, std::get<I>(trials), I), ...);
+    (then(objects, std::get<I>(trials)), ...);
   }(std::index_sequence_for<S...>{});
 }
 

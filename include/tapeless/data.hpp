@@ -237,7 +237,8 @@ class batch_loader {
 
   /// Batches per epoch, torch's `len(loader)`: ⌈rows / batch_size⌉, or ⌊…⌋ with drop_last.
   [[nodiscard]] std::size_t size() const {
-    return options_.drop_last ? rows_ / options_.batch_size : (rows_ + options_.batch_size - 1) / options_.batch_size;
+    std::size_t const full = rows_ / options_.batch_size;  // no overflow for any batch_size
+    return options_.drop_last ? full : full + (rows_ % options_.batch_size != 0);
   }
   [[nodiscard]] std::size_t rows() const { return rows_; }
   [[nodiscard]] batch_options const& options() const { return options_; }

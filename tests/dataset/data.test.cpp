@@ -146,6 +146,12 @@ TEST_CASE("batches: sizes as DataLoader's, and unshuffled batches are views of t
   }
   CHECK(tl::batches(X, y, {.batch_size = 32, .drop_last = true}).size() == 0);
   CHECK(tl::batches(X, y).size() == 10);  // DataLoader's default batch_size=1
+  // a batch size beyond the rows (even the largest size_t) is one batch of all rows, not zero batches
+  auto const whole = tl::batches(X, y, {.batch_size = std::numeric_limits<std::size_t>::max()});
+  CHECK(whole.size() == 1);
+  std::size_t seen = 0;
+  for (auto const& batch : whole) seen += batch.X.rows();
+  CHECK(seen == 10);
 
   CHECK_THROWS_WITH_AS(tl::batches(X, y, {.batch_size = 0}), "tapeless::batches: batch_size must be at least 1",
                        tl::error);

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -334,4 +335,73 @@ TEST_CASE("checkpoint: a file of another model or with other objects is refused,
                        "tapeless::save_checkpoint: two entries share the key 'param/w'; give each parameter its own "
                        "name",
                        tl::error);
+}
+
+namespace {
+/// State whose keys depend on a value it loads: "flag", then "extra" when the flag is set.
+struct flagged {
+  double flag = 0;
+  float extra = 0;
+  template <class V>
+  void visit_state(V&& v) {
+    v("flag", std::span<double>(&flag, 1));
+    if (flag != 0) v("extra", std::span<float>(&extra, 1));
+  }
+  template <class V>
+  void visit_state(V&& v) const {
+    v("flag", std::span<double const>(&flag, 1));
+    if (flag != 0) v("extra", std::span<float const>(&extra, 1));
+  }
+};
+/// Saves only its flag, however it is set (a file another kind of object wrote).
+struct flag_only {
+  double flag = 1;
+  template <class V>
+  void visit_state(V&& v) const {
+    v("flag", std::span<double const>(&flag, 1));
+  }
+};
+/// A state that cannot be copied and refuses negative values when loaded.
+struct picky {
+  double value = 1;
+  picky() = default;
+  picky(picky const&) = delete;
+  picky& operator=(picky const&) = delete;
+  template <class V>
+  void visit_state(V&& v) {
+    double loaded = value;
+    v("value", std::span<double>(&loaded, 1));
+    if (loaded < 0) tl::detail::fail("picky: a negative value");
+    value = loaded;
+  }
+  template <class V>
+  void visit_state(V&& v) const {
+    v("value", std::span<double const>(&value, 1));
+  }
+};
+}  // namespace
+
+TEST_CASE("checkpoint: state that the file's own values ask for but the file lacks is a tapeless::error") {
+  W w{{0.3f}, {-0.2f}};
+  std::ostringstream saved;
+  tl::save_checkpoint(saved, tl::params(w), flag_only{});
+  flagged target;  // flag 0: the file matches what it expects now, until its flag of 1 is read
+  std::istringstream in(saved.str());
+  CHECK_THROWS_WITH_AS(tl::load_checkpoint(in, tl::params(w), target),
+                       doctest::Contains("need the entry 'state0/extra'"), tl::error);
+  CHECK(target.flag == 0);
+}
+
+TEST_CASE("checkpoint: an object loaded in place that refuses the file leaves the parameters untouched") {
+  W w{{0.3f}, {-0.2f}};
+  picky object;
+  object.value = -2;
+  std::ostringstream saved;
+  tl::save_checkpoint(saved, tl::params(w), object);
+  w(0, 0) = 5;
+  object.value = 3;
+  std::istringstream in(saved.str());
+  CHECK_THROWS_WITH_AS(tl::load_checkpoint(in, tl::params(w), object), "picky: a negative value", tl::error);
+  CHECK(w(0, 0) == 5);
+  CHECK(object.value == 3);
 }

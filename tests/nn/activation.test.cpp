@@ -116,4 +116,8 @@ TEST_CASE("activations: softplus and mish have torch's slopes at exactly zero") 
   CHECK(sp2.grads[w].item() == doctest::Approx(0.5));
   auto const mi = tl::value_and_grad(tl::mean(tl::mish(x * w)), w);
   CHECK(mi.grads[w].item() == doctest::Approx(std::tanh(std::log(2.0))));  // mish'(0) = tanh(softplus(0))
+  // a zero beta or alpha would divide by zero
+  CHECK_THROWS_WITH_AS(tl::softplus(x, 0.0), "tapeless::softplus: beta must not be zero (the result divides by it)",
+                       tl::error);
+  CHECK_THROWS_WITH_AS(tl::celu(x, 0.0), "tapeless::celu: alpha must not be zero (it divides x)", tl::error);
 }

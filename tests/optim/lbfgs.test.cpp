@@ -294,6 +294,9 @@ TEST_CASE("lbfgs: options have torch's names and defaults and are validated") {
   refused({.tolerance_change = std::numeric_limits<double>::quiet_NaN()},
           "tapeless::optim::lbfgs: tolerance_change must be non-negative");
   refused({.history_size = 0}, "tapeless::optim::lbfgs: history_size must be at least 1");
+  // "unbounded" as the largest size_t would overflow the history's size
+  refused({.history_size = std::numeric_limits<std::size_t>::max()},
+          "tapeless::optim::lbfgs: history_size above 2^20 pairs; torch's default is 100");
 }
 
 TEST_CASE("lbfgs: the optimizer contract (one group, lr, steps)") {

@@ -124,6 +124,14 @@ TEST_CASE("optim: groups inherit the optimizer's options and override some, as t
   CHECK(three.group_count() == 3);
   CHECK(three.options(2).momentum == 0.5);
   CHECK(three.options(1).momentum == 0);
+
+  // A group list written by hand is checked: no parameter may point past the groups.
+  tl::optim::group_list<decltype(W), decltype(b)> bad{{&W, &b}, {0, 2}, {{}, {}}};
+  CHECK_THROWS_WITH_AS(tl::optim::sgd(bad, {.lr = 0.1}),
+                       "tapeless::optim: a parameter belongs to a group that does not exist", tl::error);
+  tl::optim::group_list<decltype(W), decltype(b)> too_many{{&W, &b}, {0, 1}, {{}, {}, {}}};
+  CHECK_THROWS_WITH_AS(tl::optim::sgd(too_many, {.lr = 0.1}),
+                       "tapeless::optim: a group list needs between one group and one group per parameter", tl::error);
 }
 
 TEST_CASE("optim: a group's options are checked: unknown to the algorithm, or invalid after merging") {

@@ -10,6 +10,7 @@
 // formulas return x exactly. Gradients come from the nodes' rules; at exactly
 // zero they may differ from torch's choice of subgradient (docs/modules.md).
 
+#include "../config.hpp"
 #include "../expr/arith.hpp"
 #include "../expr/elementwise.hpp"
 #include "../expr/loss_nodes.hpp"
@@ -48,6 +49,7 @@ constexpr auto elu(X&& x, double alpha = 1.0) {
 /// x if x > 0 else α(e^(x/α) − 1), elementwise (`F.celu`).
 template <operand X>
 constexpr auto celu(X&& x, double alpha = 1.0) {
+  TAPELESS_CHECK(alpha != 0, "tapeless::celu: alpha must not be zero (it divides x)");
   auto const e = detail::as_expr(std::forward<X>(x));
   using T = value_type_t<decltype(e)>;
   return relu(e) + static_cast<T>(alpha) * (exp(-relu(-e) / static_cast<T>(alpha)) - T(1));
@@ -75,6 +77,7 @@ constexpr auto silu(X&& x) {
 /// makes its result exactly x for large βx, which the node already gives in float.
 template <operand X>
 constexpr auto softplus(X&& x, double beta = 1.0) {
+  TAPELESS_CHECK(beta != 0, "tapeless::softplus: beta must not be zero (the result divides by it)");
   auto const e = detail::as_expr(std::forward<X>(x));
   using T = value_type_t<decltype(e)>;
   auto const bx = static_cast<T>(beta) * e;

@@ -295,6 +295,8 @@ class lbfgs {
     TAPELESS_CHECK(o.tolerance_grad >= 0, "tapeless::optim::lbfgs: tolerance_grad must be non-negative");
     TAPELESS_CHECK(o.tolerance_change >= 0, "tapeless::optim::lbfgs: tolerance_change must be non-negative");
     TAPELESS_CHECK(o.history_size >= 1, "tapeless::optim::lbfgs: history_size must be at least 1");
+    TAPELESS_CHECK(o.history_size <= (std::size_t{1} << 20),
+                   "tapeless::optim::lbfgs: history_size above 2^20 pairs; torch's default is 100");
   }
   static void check_group(std::size_t group) {
     TAPELESS_CHECK(group == 0, "tapeless::optim::lbfgs: LBFGS has one parameter group; use group 0");

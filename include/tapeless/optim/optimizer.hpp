@@ -227,6 +227,10 @@ class elementwise_optimizer {
   /// Several groups, each overriding `defaults`: `opt{tl::optim::groups(...), {.lr = 0.1}}`.
   elementwise_optimizer(group_list<Ps...> const& groups, options_type defaults = {})
       : params_(groups.ptrs), group_of_(groups.group_of), group_state_(groups.options.size()) {
+    TAPELESS_CHECK(!groups.options.empty() && groups.options.size() <= sizeof...(Ps),
+                   "tapeless::optim: a group list needs between one group and one group per parameter");
+    for (std::size_t g : group_of_)
+      TAPELESS_CHECK(g < groups.options.size(), "tapeless::optim: a parameter belongs to a group that does not exist");
     for (auto const& overrides : groups.options) options_.push_back(merged(defaults, overrides));
     for (auto const& o : options_) Rule::validate(o);
   }
