@@ -139,7 +139,7 @@ TEST_CASE("batches: sizes as DataLoader's, and unshuffled batches are views of t
   CHECK(dropped.size() == 2);
   CHECK(std::ranges::distance(dropped) == 2);
   auto whole = tl::batches(X.view(), y, {.batch_size = 32});
-  CHECK(everything.size() == 1);
+  CHECK(whole.size() == 1);
   for (auto const& [xb, yb] : whole) {  // structured bindings, as `for x, y in loader`
     CHECK(xb.rows() == 10);
     CHECK(yb.rows() == 10);
@@ -147,7 +147,7 @@ TEST_CASE("batches: sizes as DataLoader's, and unshuffled batches are views of t
   CHECK(tl::batches(X, y, {.batch_size = 32, .drop_last = true}).size() == 0);
   CHECK(tl::batches(X, y).size() == 10);  // DataLoader's default batch_size=1
   // a batch size beyond the rows (even the largest size_t) is one batch of all rows, not zero batches
-  auto const everything = tl::batches(X, y, {.batch_size = std::numeric_limits<std::size_t>::max()});
+  auto everything = tl::batches(X, y, {.batch_size = std::numeric_limits<std::size_t>::max()});
   CHECK(everything.size() == 1);
   std::size_t seen = 0;
   for (auto const& batch : everything) seen += batch.X.rows();
