@@ -196,6 +196,7 @@ class Report:
         for context in contexts.values():
             for method in context.get("not_installed", []) or []:
                 self.not_installed.setdefault(method, PACKAGE.get(method, "not installed"))
+        self.not_built = dict(meta.get("not_built", {}))
         self.filter = meta.get("filter") or ""
 
     def get(self, workload, method, threads):
@@ -204,6 +205,8 @@ class Report:
     def why_missing(self, workload, method, threads):
         if method in self.not_installed:
             return f"not installed ({self.not_installed[method]})"
+        if method in self.not_built:
+            return f"not run ({self.not_built[method]})"
         name = f"{workload}/{method}/threads:{threads}"
         if self.filter:
             try:
@@ -247,6 +250,8 @@ class Report:
                  for name, c in sorted(self.contexts.items()) if c.get("load_avg")]
         if loads:
             lines.append("- **Load average** when each executable started: " + "; ".join(loads))
+        if m.get("failed"):
+            lines.append("- **Failed to run** (their results are missing or partial): " + ", ".join(m["failed"]))
         if self.not_installed:
             lines.append("- **Not installed**: " + ", ".join(f"{k} ({v})" for k, v in sorted(self.not_installed.items())))
         lines += ["", "Times are medians per step (lecture problems: per whole training). `GB/s` counts the bytes "
