@@ -84,12 +84,12 @@ struct value_and_grad_result {
 
 namespace detail {
 
-/// Evaluates `outputs` (a tuple of expressions of static shape, whose
-/// parameters are `Vars`) with one pass over the rows; returns their values as
+/// The values of the outputs of `prog` (expressions of static shape whose
+/// parameters are `Vars`, read from `root`), from one pass over the rows, as
 /// `tl::matrix`es.
-template <class T, class Vars, class Outputs, class Loss>
-auto evaluate(Outputs const& outputs, Loss const& loss) {
-  auto const run = lower_and_pass<T, Vars>(outputs, loss);
+template <class T, class Vars, class Program, class Root>
+auto evaluate(Program& prog, Root const& root) {
+  auto const run = run_program<T, Vars>(prog, root);
   auto const ctx = run.context();
   return std::apply(
       [&](auto const&... o) {
@@ -103,6 +103,14 @@ auto evaluate(Outputs const& outputs, Loss const& loss) {
         }(o)...};
       },
       run.outputs);
+}
+
+/// The program that evaluates `make_outputs()` (outputs of the expression `e`),
+/// from this thread's cache when `e` is the expression it was built for.
+template <class T, class Vars, class E, class MakeOutputs>
+auto& cached_program(E const& e, MakeOutputs make_outputs) {
+  using Program = decltype(lower_program<T, Vars>(make_outputs()));
+  return cache_for<E, Program>().get(e, [&] { return lower_program<T, Vars>(make_outputs()); });
 }
 
 template <class To, class From, std::size_t R, std::size_t C>
@@ -157,14 +165,15 @@ auto value_and_grad(L const& loss, Ps const&... ps) {
 
     // Number the loss's row-dependent subtrees first, so the loss and its
     // gradients share them in the pass (the residual is computed once per row).
-    auto const m = detail::memoize(e);
-    auto const outputs = [&] {
+    // Derived and lowered once per loss: see detail::program_cache.
+    auto& program = detail::cached_program<T, Vars>(e, [&] {
+      auto const m = detail::memoize(e);
       if constexpr (detail::reverse_ready<std::remove_cvref_t<decltype(m)>>())
         return std::tuple{m, detail::reverse_gradient(m, ps)...};  // one backward sweep per row
       else
         return std::tuple{m, grad(m, ps)...};  // element by element
-    }();
-    auto const values = detail::evaluate<T, Vars>(outputs, e);
+    });
+    auto const values = detail::evaluate<T, Vars>(program, e);
     return std::apply(
         [&](auto const& v, auto const&... g) {
           return value_and_grad_result<T, std::remove_cvref_t<decltype(detail::ref_of(std::declval<Ps const&>()))>...>{
@@ -197,7 +206,8 @@ auto value(X const& x) {
   if constexpr (detail::row_separable<E>) {
     using T = value_type_t<E>;
     using Vars = typename detail::params_of<detail::type_list<>, E>::type;
-    auto const m = std::get<0>(detail::evaluate<T, Vars>(std::tuple{e}, e));
+    auto& program = detail::cached_program<T, Vars>(e, [&] { return std::tuple{e}; });
+    auto const m = std::get<0>(detail::evaluate<T, Vars>(program, e));
     if constexpr (shape_of_t<E>::scalar) return m.item();
     else return m;
   }

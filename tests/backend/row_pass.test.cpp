@@ -39,8 +39,10 @@ reference naive(tl::tensor<float, dyn, 3> const& X, tl::tensor<float, dyn, 1> co
 }  // namespace
 
 TEST_CASE("row_pass: sizes around block boundaries give the reference sums") {
-  for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{4095}, std::size_t{4096}, std::size_t{4097},
-                        std::size_t{3 * 4096 + 17}, std::size_t{100'003}}) {
+  // 7, 8, 9, 15, 16, 17: around the 8 rows a block sums side by side (lanes).
+  for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{8}, std::size_t{9},
+                        std::size_t{15}, std::size_t{16}, std::size_t{17}, std::size_t{4095}, std::size_t{4096},
+                        std::size_t{4097}, std::size_t{3 * 4096 + 17}, std::size_t{100'003}}) {
     CAPTURE(n);
     tl::tensor<float, dyn, 3> X(n);
     tl::tensor<float, dyn, 1> y(n);
@@ -55,6 +57,57 @@ TEST_CASE("row_pass: sizes around block boundaries give the reference sums") {
     CHECK(laws::close(grads[b].item(), ref.gb, 1e-5, 1e-6));
     for (std::size_t k = 0; k < 3; ++k) CHECK(laws::close(grads[w][k], ref.gw[k], 1e-5, 1e-6));
   }
+}
+
+namespace {
+/// Loss and gradients of least squares with D features, by a plain double loop.
+template <std::size_t D>
+void check_wide(std::size_t n) {
+  tl::tensor<float, dyn, D> X(n);
+  tl::tensor<float, dyn, 1> y(n);
+  laws::rng r(n + D);
+  for (std::size_t i = 0; i < n * D; ++i) X.data()[i] = static_cast<float>(r());
+  for (std::size_t i = 0; i < n; ++i) y.data()[i] = static_cast<float>(r());
+  tl::param<"w", D, 1> w;
+  for (std::size_t k = 0; k < D; ++k) w.value()[k] = static_cast<float>(r()) / static_cast<float>(D);
+  tl::param<"b"> b{0.125f};
+  double loss = 0, gb = 0, gw[D] = {};
+  for (std::size_t i = 0; i < n; ++i) {
+    double res = static_cast<double>(b.item()) - y(i, 0);
+    for (std::size_t k = 0; k < D; ++k) res += static_cast<double>(X(i, k)) * w[k];
+    loss += res * res / static_cast<double>(n);
+    gb += 2 * res / static_cast<double>(n);
+    for (std::size_t k = 0; k < D; ++k) gw[k] += 2 * res * X(i, k) / static_cast<double>(n);
+  }
+  auto const cost = tl::mean(tl::square(X * w + b - y));
+  auto const [value, grads] = tl::value_and_grad(cost, w, b);
+  CHECK(laws::close(value, loss, 1e-5));
+  CHECK(laws::close(tl::value(cost), loss, 1e-5));
+  CHECK(laws::close(grads[b].item(), gb, 1e-4, 1e-6));
+  for (std::size_t k = 0; k < D; ++k) CHECK(laws::close(grads[w][k], gw[k], 1e-4, 1e-6));
+}
+}  // namespace
+
+TEST_CASE("row_pass: wide rows (interleaved partial dot products, row by row) give the reference sums") {
+  // D = 16 and 128 take the partial sums of matmul (inner >= 16), 20 leaves a
+  // remainder after them; 5 and 8 are narrow enough to be summed in lanes.
+  for (std::size_t n : {std::size_t{1}, std::size_t{9}, std::size_t{4097}}) {
+    CAPTURE(n);
+    check_wide<5>(n);
+    check_wide<8>(n);
+    check_wide<16>(n);
+    check_wide<20>(n);
+    check_wide<128>(n);
+  }
+}
+
+TEST_CASE("row_pass: narrow rows are summed in lanes, wide ones row by row") {
+  tl::tensor<float, dyn, 3> narrow(4);
+  tl::tensor<float, dyn, 16> wide(4);
+  auto const narrow_pass = tl::detail::make_pass<float, tl::detail::type_list<>>(std::tuple{tl::sum(tl::square(narrow))});
+  auto const wide_pass = tl::detail::make_pass<float, tl::detail::type_list<>>(std::tuple{tl::sum(tl::square(wide))});
+  CHECK(decltype(narrow_pass)::lanes == tl::detail::row_lanes);
+  CHECK(decltype(wide_pass)::lanes == 1);
 }
 
 #if defined(_OPENMP)

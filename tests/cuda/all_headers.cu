@@ -41,8 +41,7 @@ template <class Cost, class W, class B>
 auto lowered_pass(Cost const& cost, W const& w, B const& b) {
   using Vars = typename tl::detail::params_of<tl::detail::type_list<>, Cost>::type;
   auto const m = tl::detail::memoize(cost);
-  std::size_t n = 0;
-  return tl::detail::make_pass<float, Vars>(std::tuple{m, tl::grad(m, w), tl::grad(m, b)}, cost, n);
+  return tl::detail::make_pass<float, Vars>(std::tuple{m, tl::grad(m, w), tl::grad(m, b)});
 }
 
 int main() {

@@ -7,8 +7,11 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
 #include <tuple>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace tl = tapeless;
 using tl::dyn;
@@ -81,16 +84,16 @@ TEST_CASE("lower: the residual is computed once per row for the loss and every g
   auto const cost = tl::mean(tl::square(X * w + b - y));
   auto const m = tl::detail::memoize(cost);
   using Vars = tl::detail::params_of<tl::detail::type_list<>, decltype(cost)>::type;
-  std::size_t n = 0;
-  auto const pass = tl::detail::make_pass<float, Vars>(std::tuple{m, tl::grad(m, w), tl::grad(m, b)}, cost, n);
-  CHECK(n == 2);
+  auto const pass = tl::detail::make_pass<float, Vars>(std::tuple{m, tl::grad(m, w), tl::grad(m, b)});
+  CHECK(pass.n == 2);
   static_assert(decltype(pass)::sums == 5);
-  // shared per row: X·w, X·w + b, the residual r, and r² — four values in the row cache
+  // shared per row: X·w, X·w + b, the residual r, and r², and the rows of the narrow batches X
+  // and y (read from memory once) — 4 + 3 + 1 values in the row cache
   using Terms = decltype(std::tuple_cat(tl::detail::row_terms<float, Vars>(m), tl::detail::row_terms<float, Vars>(tl::grad(m, w)),
                                         tl::detail::row_terms<float, Vars>(tl::grad(m, b))));
   using Memos = tl::detail::memos_of_tuple<tl::detail::type_list<>, Terms>::type;
-  static_assert(Memos::size == 4);
-  static_assert(tl::detail::cache_size<Memos> == 4);
+  static_assert(Memos::size == 6);
+  static_assert(tl::detail::cache_size<Memos> == 8);
   // memo ids are positions in the loss: the same subtree in two gradient terms is one value
   using G = decltype(tl::grad(m, b));  // 2 * mean(memo<residual>)
   static_assert(tl::detail::is_memo<std::remove_cvref_t<decltype(std::declval<G>().rhs.arg)>>);
@@ -98,4 +101,61 @@ TEST_CASE("lower: the residual is computed once per row for the loss and every g
   auto const shared = tl::value_and_grad(cost, w, b);
   CHECK(shared.value == doctest::Approx(tl::value(cost)));
   CHECK(shared.grads[b].item() == doctest::Approx(tl::value(tl::grad(cost, b))));
+}
+
+// The program cache (eval/evaluate.hpp): a loss evaluated again reuses its
+// lowered program; anything the program depends on must rebuild it.
+TEST_CASE("lower: a cached program sees new data, new rows, new scalars and new parameter values") {
+  std::vector<float> xs{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  std::vector<float> ys{2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22};
+  tl::param<"w"> w{0.5f};
+  tl::param<"b"> b{0.25f};
+  // Σ (w x + b − y)² / n and its gradient by w, in double.
+  auto reference = [&](std::size_t n, double scale) {
+    double loss = 0, gw = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      double const r = static_cast<double>(w.item()) * xs[i] + b.item() - ys[i];
+      loss += scale * r * r / static_cast<double>(n);
+      gw += scale * 2 * r * xs[i] / static_cast<double>(n);
+    }
+    return std::pair{loss, gw};
+  };
+  auto evaluate = [&](std::size_t n, float scale) {
+    // rebuilt on every call, at the same place: only its contents differ
+    tl::tensor_view<float, dyn, 1> const x(xs.data(), n), y(ys.data(), n);
+    auto const cost = tl::mean(tl::square(x * w + b - y)) * scale;
+    auto const [value, grads] = tl::value_and_grad(cost, w, b);
+    auto const [loss, gw] = reference(n, scale);
+    CHECK(laws::close(value, loss, 1e-6));
+    CHECK(laws::close(tl::value(cost), loss, 1e-6));
+    CHECK(laws::close(grads[w].item(), gw, 1e-6));
+  };
+  evaluate(11, 1);
+  evaluate(11, 1);  // cached
+  evaluate(3, 1);   // fewer rows: the mean divides by 3
+  evaluate(11, 2);  // another scalar
+  xs[0] = -5;       // same memory, new contents
+  evaluate(11, 2);
+  w.value()[0] = 1.5f;  // new parameter values
+  evaluate(11, 2);
+  std::vector<float> other(xs.rbegin(), xs.rend());
+  xs.swap(other);  // another buffer
+  evaluate(11, 2);
+}
+
+TEST_CASE("lower: a cached program is per thread and per set of gradients") {
+  tl::tensor<float, dyn, 1> x{{1}, {2}, {3}};
+  tl::tensor<float, dyn, 1> y{{1}, {3}, {5}};
+  tl::param<"w"> w{0.5f};
+  tl::param<"b"> b{0.25f};
+  auto const cost = tl::mean(tl::square(x * w + b - y));
+  auto const both = tl::value_and_grad(cost, w, b);
+  auto const swapped = tl::value_and_grad(cost, b, w);
+  auto const only_b = tl::value_and_grad(cost, b);
+  CHECK(both.grads[w].item() == swapped.grads[w].item());
+  CHECK(both.grads[b].item() == swapped.grads[b].item());
+  CHECK(both.grads[b].item() == only_b.grads[b].item());
+  float from_thread = 0;
+  std::thread([&] { from_thread = tl::value_and_grad(cost, w, b).grads[w].item(); }).join();
+  CHECK(from_thread == both.grads[w].item());
 }

@@ -10,6 +10,9 @@
 #include "lower.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -21,20 +24,15 @@ template <class T, std::size_t P, std::size_t K, class Lowered>
 struct pass_result {
   T block[P > 0 ? P : 1];
   accumulator<K> acc;
-  Lowered outputs;
+  Lowered const& outputs;  // the program's
 
   /// What the lowered outputs read (points into this object: keep it alive).
   [[nodiscard]] expr::context<T> context() const { return {block, acc.v}; }
 };
 
-/// The one-pass functor for `outputs` (a tuple of expressions whose parameters
-/// are `Vars`, all found in `root`): every row term of every output, the subterms
-/// they share, and the parameter values, by value. `n` is set to the rows to run.
-template <class T, class Vars, class Outputs, class Root>
-auto make_pass(Outputs const& outputs, Root const& root, std::size_t& n) {
-  // One block of parameter values, read through the root's parameter leaves.
-  constexpr std::size_t P = param_block_size<Vars>;
-  T block[P > 0 ? P : 1] = {};
+/// Copies the values of the parameters `root` reads into `block`, laid out as `Vars`.
+template <class T, class Vars, class Root>
+void gather_params(Root const& root, T* block) {
   void const* seen[Vars::size + 1] = {};
   auto gather = [&]<class Leaf>(Leaf const& leaf) {
     if constexpr (is_param_ref<Leaf>) {
@@ -49,39 +47,100 @@ auto make_pass(Outputs const& outputs, Root const& root, std::size_t& n) {
     }
   };
   for_each_leaf(root, gather);
+}
 
+/// The one-pass functor for `outputs` (a tuple of expressions whose parameters
+/// are `Vars`): every row term of every output and the subterms they share.
+/// Its parameter values are filled by `run_program`.
+template <class T, class Vars, class Outputs>
+auto make_pass(Outputs const& outputs) {
+  constexpr std::size_t P = param_block_size<Vars>;
   auto const terms = std::apply([](auto const&... o) { return std::tuple_cat(row_terms<T, Vars>(o)...); }, outputs);
   using Terms = std::remove_cvref_t<decltype(terms)>;
   constexpr std::size_t K = []<class... Ts>(std::type_identity<std::tuple<Ts...>>) {
     return sums_after<Ts...>(0);
   }(std::type_identity<Terms>{});
-  n = pass_rows(terms);
+  std::size_t const n = pass_rows(terms);
   // Subterms shared by several terms (memos) are computed once per row.
   using Memos = typename memos_of_tuple<type_list<>, Terms>::type;
   auto const program = shared_program<Memos, Terms>::make(terms, n);
   auto const list = make_expr_list(program.second);
   using Shared = std::remove_cvref_t<decltype(program.first)>;
-  block_pass<T, P, K, cache_size<Memos>, Shared, std::remove_cvref_t<decltype(list)>> pass{
+  return block_pass<T, P, K, cache_size<Memos>, Shared, std::remove_cvref_t<decltype(list)>>{
       program.first, list, {}, n, rows_per_block};
-  for (std::size_t k = 0; k < P; ++k) pass.params[k] = block[k];
-  return pass;
 }
 
-/// Lowers `outputs` and runs the one pass over the rows.
-template <class T, class Vars, class Outputs, class Root>
-auto lower_and_pass(Outputs const& outputs, Root const& root) {
-  std::size_t n = 0;
-  auto const pass = make_pass<T, Vars>(outputs, root, n);
-  constexpr std::size_t P = param_block_size<Vars>;
-  constexpr std::size_t K = decltype(pass)::sums;
+/// What a set of outputs lowers to, independent of the parameter values: the
+/// one-pass functor and the outer trees, with reductions read from the pass.
+template <class Pass, class Lowered>
+struct program {
+  Pass pass;
+  Lowered outputs;
+};
 
-  // The outer trees, with reductions read from the pass (lowered before the pass
-  // runs, so a mean over no rows is reported before any work).
+/// Lowers `outputs` (a mean over no rows is reported here, before any work).
+template <class T, class Vars, class Outputs>
+auto lower_program(Outputs const& outputs) {
+  auto pass = make_pass<T, Vars>(outputs);
   lowering<T, Vars> lower;
   auto lowered = std::apply([&](auto const&... o) { return std::tuple{lower(o)...}; }, outputs);
-  pass_result<T, P, K, decltype(lowered)> result{{}, run_pass<K>(pass, n), lowered};
-  for (std::size_t k = 0; k < P; ++k) result.block[k] = pass.params[k];
+  return program<decltype(pass), decltype(lowered)>{pass, lowered};
+}
+
+/// Runs `prog` once over the rows with the current values of the parameters of `root`.
+template <class T, class Vars, class Pass, class Lowered, class Root>
+auto run_program(program<Pass, Lowered>& prog, Root const& root) {
+  constexpr std::size_t P = param_block_size<Vars>;
+  gather_params<T, Vars>(root, prog.pass.params);
+  pass_result<T, P, Pass::sums, Lowered> result{{}, run_pass<Pass::sums>(prog.pass, prog.pass.n), prog.outputs};
+  for (std::size_t k = 0; k < P; ++k) result.block[k] = prog.pass.params[k];
   return result;
+}
+
+/// The program of `E` built last on this thread, and the bytes of the
+/// expression it was built for. Every run-time input of a lowering (data
+/// pointers and row counts, scalars, where parameters live) is a member of
+/// the expression, so equal bytes mean an equal program: a training loop that
+/// evaluates the same loss again reuses it, and any change (another batch,
+/// another tensor) rebuilds it. Parameter values are read on every run.
+template <class E, class Program>
+struct program_cache {
+  alignas(E) unsigned char key[sizeof(E)];
+  std::optional<Program> program;
+
+  /// The cached program, rebuilt by `build()` unless it was built for `e`.
+  template <class Build>
+  Program& get(E const& e, Build build) {
+    if (!program || !same_bytes(e)) {
+      program.emplace(build());
+      std::memcpy(key, &e, sizeof(E));
+    }
+    return *program;
+  }
+
+ private:
+  /// `memcmp(key, &e, sizeof(E)) == 0`, inlined: a library call would cost as
+  /// much as the rest of a step of a three-row problem.
+  bool same_bytes(E const& e) const {
+    unsigned char const* bytes = reinterpret_cast<unsigned char const*>(&e);
+    std::uint64_t diff = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= sizeof(E); i += 8) {
+      std::uint64_t a, b;
+      std::memcpy(&a, key + i, 8);
+      std::memcpy(&b, bytes + i, 8);
+      diff |= a ^ b;
+    }
+    for (; i < sizeof(E); ++i) diff |= static_cast<std::uint64_t>(key[i] ^ bytes[i]);
+    return diff == 0;
+  }
+};
+
+/// This thread's program cache for expressions of type `E`.
+template <class E, class Program>
+program_cache<E, Program>& cache_for() {
+  thread_local program_cache<E, Program> cache;
+  return cache;
 }
 
 /// Writes the rows of `e` (any shape, rows `dyn` allowed) to `out`, row-major,
@@ -90,7 +149,8 @@ template <class U, class E>
 void evaluate_rows(E const& e, U* out) {
   using T = value_type_t<E>;
   using Vars = typename params_of<type_list<>, E>::type;
-  auto const run = lower_and_pass<T, Vars>(std::tuple{e}, e);
+  auto prog = lower_program<T, Vars>(std::tuple{e});
+  auto const run = run_program<T, Vars>(prog, e);
   auto const ctx = run.context();
   auto const& lowered = std::get<0>(run.outputs);
   constexpr std::size_t C = shape_of_t<E>::cols;

@@ -248,6 +248,17 @@ constexpr auto row_terms(E const& e) {
   }
 }
 
+/// The most columns of any node of `E`: how wide its rows get.
+template <class E>
+constexpr std::size_t widest_row() {
+  return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
+    std::size_t widest = shape_of_t<E>::cols;
+    ((widest = widest < widest_row<std::remove_cvref_t<Cs>>() ? widest_row<std::remove_cvref_t<Cs>>() : widest),
+     ...);
+    return widest;
+  }(std::type_identity<decltype(children_of(std::declval<E const&>()))>{});
+}
+
 /// A list of lowered row expressions with the two per-row jobs of the pass:
 /// `accumulate` adds each one's row value to its sum (the K row terms), `fill`
 /// writes each one's row into the cache (the shared subterms, in order, each
@@ -256,13 +267,20 @@ template <class... Es>
 struct expr_list;
 template <>
 struct expr_list<> {
+  static constexpr std::size_t widest = 0;
   template <std::size_t K, class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE void accumulate(std::size_t, double*, Ctx const&) const {}
+  template <std::size_t K, class T, std::size_t L, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE void accumulate_lane(std::size_t, double (*)[L], std::size_t,
+                                                           Ctx const&) const {}
   template <std::size_t Offset, class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t, T*, Ctx const&) const {}
 };
 template <class E, class... Es>
 struct expr_list<E, Es...> {
+  /// The most columns of any node of the list.
+  static constexpr std::size_t widest =
+      widest_row<E>() < expr_list<Es...>::widest ? expr_list<Es...>::widest : widest_row<E>();
   E head;
   expr_list<Es...> tail;
 
@@ -278,6 +296,23 @@ struct expr_list<E, Es...> {
       acc[first] += s;
     }
     tail.template accumulate<first + term_width<E>, T>(r, acc, ctx);
+  }
+  /// As `accumulate`, into lane `l` of `L` running sums per term (`acc[k][l]`):
+  /// a loop over the lanes of consecutive rows has no dependence between its
+  /// iterations, so the compiler can vectorise it without reordering a sum.
+  template <std::size_t K, class T, std::size_t L, class Ctx>
+  TAPELESS_HOST_DEVICE TAPELESS_INLINE void accumulate_lane(std::size_t r, double (*acc)[L], std::size_t l,
+                                                           Ctx const& ctx) const {
+    auto const v = head.template at<T>(r, ctx);
+    constexpr std::size_t first = first_sum(is_elementwise_term<E>, K);
+    if constexpr (is_elementwise_term<E>) {
+      for (std::size_t j = 0; j < shape_of_t<E>::cols; ++j) acc[first + j][l] += static_cast<double>(v[j]);
+    } else {
+      double s = static_cast<double>(v[0]);
+      for (std::size_t j = 1; j < shape_of_t<E>::cols; ++j) s += static_cast<double>(v[j]);
+      acc[first][l] += s;
+    }
+    tail.template accumulate_lane<first + term_width<E>, T, L>(r, acc, l, ctx);
   }
   template <std::size_t Offset, class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE void fill(std::size_t r, T* cache, Ctx const& ctx) const {

@@ -35,14 +35,40 @@ struct matmul : node<matmul<L, R>> {
     return matmul<decltype(tapeless::detail::apply_child<0>(f, lhs)), decltype(tapeless::detail::apply_child<1>(f, rhs))>{
         tapeless::detail::apply_child<0>(f, lhs), tapeless::detail::apply_child<1>(f, rhs)};
   }
+  /// Independent partial sums of a long, narrow product: one chain of `inner`
+  /// dependent adds would bound the row's latency (and cannot vectorise
+  /// without reordering it); `chains` interleaved ones, added pairwise at the
+  /// end, can. Short or wide products keep the plain order.
+  static constexpr std::size_t chains = inner >= 16 && cols < 8 ? 8 : 1;
+
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, cols> at(std::size_t r, Ctx const& ctx) const {
     auto const a = lhs.template at<T>(r, ctx);
     row<T, cols> out;
-    for (std::size_t j = 0; j < cols; ++j) out[j] = T(0);
-    for (std::size_t k = 0; k < inner; ++k) {
-      auto const b = rhs.template at<T>(k, ctx);
-      for (std::size_t j = 0; j < cols; ++j) out[j] += a[k] * b[j];
+    if constexpr (chains == 1) {
+      for (std::size_t j = 0; j < cols; ++j) out[j] = T(0);
+      for (std::size_t k = 0; k < inner; ++k) {
+        auto const b = rhs.template at<T>(k, ctx);
+        for (std::size_t j = 0; j < cols; ++j) out[j] += a[k] * b[j];
+      }
+    } else {
+      T part[cols][chains];
+      for (std::size_t j = 0; j < cols; ++j)
+        for (std::size_t c = 0; c < chains; ++c) part[j][c] = T(0);
+      std::size_t k = 0;
+      for (; k + chains <= inner; k += chains)
+        for (std::size_t c = 0; c < chains; ++c) {
+          auto const b = rhs.template at<T>(k + c, ctx);
+          for (std::size_t j = 0; j < cols; ++j) part[j][c] += a[k + c] * b[j];
+        }
+      for (std::size_t c = 0; k < inner; ++k, ++c) {
+        auto const b = rhs.template at<T>(k, ctx);
+        for (std::size_t j = 0; j < cols; ++j) part[j][c] += a[k] * b[j];
+      }
+      for (std::size_t width = chains / 2; width > 0; width /= 2)
+        for (std::size_t c = 0; c < width; ++c)
+          for (std::size_t j = 0; j < cols; ++j) part[j][c] += part[j][c + width];
+      for (std::size_t j = 0; j < cols; ++j) out[j] = part[j][0];
     }
     return out;
   }

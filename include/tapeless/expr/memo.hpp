@@ -11,6 +11,7 @@
 // it), which is what a hand-written loop does with its residual.
 
 #include "elementwise.hpp"
+#include "leaf.hpp"
 #include "node.hpp"
 
 #include <cstddef>
@@ -98,9 +99,20 @@ struct memoizer {
   }
 };
 
+/// A narrow batch of data: read from memory once per row into the cache when
+/// memoized, rather than once per term that reads it (the model's `X w` and the
+/// weight gradient's `Xᵀ ū` both read X; the compiler cannot tell that two
+/// leaves point at the same memory).
+template <class E>
+inline constexpr bool is_narrow_batch = false;
+template <class T, std::size_t C>
+inline constexpr bool is_narrow_batch<expr::data<T, dyn, C>> = C <= 8;
+
 template <std::size_t Offset, class E>
 constexpr auto memoize_at(E const& e) {
-  if constexpr (!has_children<E>) {
+  if constexpr (is_narrow_batch<E>) {
+    return expr::memo<Offset, E>{e};
+  } else if constexpr (!has_children<E>) {
     return e;
   } else {
     memoizer<Offset, E> f;

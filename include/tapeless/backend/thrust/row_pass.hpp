@@ -60,6 +60,15 @@ struct accumulate_plus {
   }
 };
 
+/// Rows a block sums side by side (see `block_pass::lanes`), and the limits
+/// within which it does: with more sums (K) the K×L running sums no longer
+/// stay in registers, and with wider rows (D columns) transposing L rows costs
+/// more than it saves; a row's own terms (D-wide dot products and outer
+/// products) are then the better unit to vectorise.
+inline constexpr std::size_t row_lanes = 8;
+inline constexpr std::size_t max_lane_sums = 32;
+inline constexpr std::size_t max_lane_width = 8;
+
 /// Sums the terms of one block of rows. For each row, `Shared` (a `expr_list`)
 /// first computes the subterms the terms share into a small cache, then `Terms`
 /// (a `expr_list`) adds each term's row value to its sum. Parameters travel by value.
@@ -72,17 +81,45 @@ struct block_pass {
   std::size_t n;
   std::size_t block;
 
+  /// Rows summed side by side, each into its own running sums (1: row by row).
+  static constexpr std::size_t lanes =
+      K <= max_lane_sums && Shared::widest <= max_lane_width && Terms::widest <= max_lane_width ? row_lanes : 1;
+
   TAPELESS_HOST_DEVICE accumulator<K> operator()(std::size_t b) const {
     accumulator<K> acc{};
-    T cache[S > 0 ? S : 1] = {};
-    expr::context<T> const ctx{params, nullptr, cache};
     std::size_t const begin = b * block;
     std::size_t const end = n - begin < block ? n : begin + block;
-    for (std::size_t r = begin; r < end; ++r) {
+    std::size_t r = begin;
+    if constexpr (lanes > 1) {
+      if (end - r >= lanes) r = sum_lanes(r, end, acc);
+    }
+    T cache[S > 0 ? S : 1] = {};
+    expr::context<T> const ctx{params, nullptr, cache};
+    for (; r < end; ++r) {
       shared.template fill<0, T>(r, cache, ctx);
       terms.template accumulate<0, T>(r, acc.v, ctx);
     }
     return acc;
+  }
+
+  /// Sums rows [r, end) L at a time into `acc`; returns the first row left.
+  /// Row l of each L adds to lane l of every sum: the loop over the lanes is
+  /// free of loop-carried dependences (no sum is reordered within a lane), so
+  /// it vectorises without -ffast-math.
+  TAPELESS_HOST_DEVICE std::size_t sum_lanes(std::size_t r, std::size_t end, accumulator<K>& acc) const {
+    constexpr std::size_t L = lanes;
+    double lane[K > 0 ? K : 1][L] = {};
+    for (; end - r >= L; r += L) {
+      for (std::size_t l = 0; l < L; ++l) {
+        T cache[S > 0 ? S : 1];
+        expr::context<T> const ctx{params, nullptr, cache};
+        shared.template fill<0, T>(r + l, cache, ctx);
+        terms.template accumulate_lane<0, T, L>(r + l, lane, l, ctx);
+      }
+    }
+    for (std::size_t k = 0; k < K; ++k)
+      for (std::size_t l = 0; l < L; ++l) acc.v[k] += lane[k][l];
+    return r;
   }
 };
 
