@@ -27,7 +27,6 @@ import math
 import os
 import re
 import socket
-import subprocess
 import sys
 
 # ---------------------------------------------------------------- the suite (benchmarks/README.md)
@@ -76,6 +75,11 @@ EXPECTED = {
 # Method -> the package that provides it (for "not installed").
 PACKAGE = {"eigen": "libeigen3-dev", "libtorch": "libtorch-dev", "pytorch": "python3-torch",
            "numpy": "python3-numpy", "tapeless-tbb": "libtbb-dev"}
+# Plot colours: tapeless in blue/cyan/green (its loss alone lighter, dotted), peers in warm colours.
+COLOUR = {"tapeless-omp": "#1f77b4", "tapeless-tbb": "#17becf", "tapeless-cpp": "#2ca02c",
+          "tapeless-loss-omp": "#aec7e8", "tapeless-loss-tbb": "#9edae5", "tapeless-loss-cpp": "#98df8a",
+          "hand": "#ff7f0e", "naive": "#8c564b", "eigen": "#bcbd22", "libtorch": "#d62728", "pytorch": "#e377c2",
+          "numpy": "#9467bd"}
 UNIT_TO_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 NAME = re.compile(r"^(?P<workload>[^/]+)/(?P<method>[^/]+)/threads:(?P<threads>\d+)")
 
@@ -233,7 +237,7 @@ class Report:
         lines = [f"# tapeless benchmarks: {date[:10]}, {host}", "",
                  f"- **Date**: {date}",
                  f"- **Host**: {host}; CPU: {cpu}; {nproc} CPUs",
-                 f"- **Compilers**: " + ("; ".join(f"{k}: {v}" for k, v in compilers.items()) or "unknown"),
+                 "- **Compilers**: " + ("; ".join(f"{k}: {v}" for k, v in compilers.items()) or "unknown"),
                  f"- **Flags** (C++ benchmarks): `{m.get('cxx_flags', 'unknown')}`",
                  f"- **Repetitions** R = {repetitions} (medians of R, random interleaving"
                  f"{'; `--quick`: small workloads only' if m.get('quick') else ''})",
@@ -399,7 +403,7 @@ class Report:
             text = ", ".join(f"{w_}: {x_:.2f}×" for w_, x_ in pairs)
             return text, (x <= bound) if smaller_is_better else (x >= bound)
 
-        steps = [w for w in ["lr-1e4x3", "lr-1e5x3", "lr-1e6x3", "lr-1e7x3", "lr-1e6x16", "lr-2e5x128", "logistic-1e6x16"]]
+        steps = ["lr-1e4x3", "lr-1e5x3", "lr-1e6x3", "lr-1e7x3", "lr-1e6x16", "lr-2e5x128"]  # the sizes of the target
         for system in SYSTEMS:
             pairs = [(w, ratio(self.get(w, f"tapeless-{system}", 1), self.get(w, "hand", 1))) for w in steps]
             if any(x is not None for _w, x in pairs):
@@ -443,7 +447,7 @@ class Report:
 
     def plot_section(self, png_name, plot_note):
         return (f"## Time per step against N (D = 3)\n\n![time per step against N at D = 3]({png_name})\n\n"
-                + (plot_note or "One line per method at 1 thread (tapeless-omp also at 2 threads, dashed); "
+                + (plot_note or "One line per method at 1 thread (tapeless-omp also at 2 threads, dashed; tapeless's loss alone dotted); "
                    "the floor is the time to read X and y once. Log-log; wrong methods are left out."))
 
     def methods_section(self):
@@ -483,9 +487,9 @@ def plot(report, png):
         return "The plot was not drawn: matplotlib is not installed (`apt-get install python3-matplotlib`)."
     fig, ax = plt.subplots(figsize=(9, 6), dpi=110)
     methods = sorted({m for (w, m, _t) in report.results if w in PLOT_WORKLOADS}, key=method_key)
-    colours = plt.get_cmap("tab20").colors
+    others = iter(plt.get_cmap("Dark2").colors * 4)  # methods the suite does not name
     drawn = 0
-    for index, method in enumerate(methods):
+    for method in methods:
         for threads, style in ((1, "-"), (2, "--")):
             if threads == 2 and method != "tapeless-omp":
                 continue
@@ -497,7 +501,10 @@ def plot(report, png):
             if method == "floor":
                 ax.plot(xs, ys, "-", color="black", linewidth=3, alpha=0.6, label="floor (read X, y once)", zorder=1)
             else:
-                ax.plot(xs, ys, style, marker="o", markersize=4, color=colours[(2 * index) % len(colours)],
+                loss_alone = method.startswith("tapeless-loss-")
+                ax.plot(xs, ys, ":" if loss_alone else style, marker="v" if loss_alone else "o" if
+                        method.startswith("tapeless") else "s", markersize=4,
+                        color=COLOUR.get(method) or next(others),
                         label=f"{method}" + (f", {threads} threads" if threads == 2 else ""), zorder=2)
             drawn += 1
     if not drawn:
