@@ -93,6 +93,7 @@ constexpr auto memoize_at(E const& e);
 /// Memoizes the children of `Parent`, each at its own position.
 template <std::size_t Offset, class Parent>
 struct memoizer {
+  static constexpr bool takes_position = true;
   template <class C, std::size_t I>
   constexpr auto operator()(C const& c, std::integral_constant<std::size_t, I>) const {
     return memoize_at<Offset + nodes_before_child<Parent, I>()>(c);

@@ -74,10 +74,14 @@ inline constexpr std::size_t prefix_sum = [] {
 }();
 
 /// `f(child)`, or `f(child, index)` when `f` wants to know which child it sees
-/// (`map` calls this for child I; memoization numbers subtrees by position).
+/// (`F::takes_position`; `map` calls this for child I; memoization numbers
+/// subtrees by position). A flag, not `std::is_invocable`: asking whether the
+/// call compiles would instantiate it (a whole subtree's memoization) inside
+/// the trait, nine template levels per node, and deep losses hit the
+/// compilers' instantiation-depth limits.
 template <std::size_t I, class F, class C>
 constexpr auto apply_child(F& f, C const& c) {
-  if constexpr (std::is_invocable_v<F&, C const&, std::integral_constant<std::size_t, I>>)
+  if constexpr (requires { F::takes_position; })
     return f(c, std::integral_constant<std::size_t, I>{});
   else
     return f(c);
