@@ -159,3 +159,21 @@ TEST_CASE("lower: a cached program is per thread and per set of gradients") {
   std::thread([&] { from_thread = tl::value_and_grad(cost, w, b).grads[w].item(); }).join();
   CHECK(from_thread == both.grads[w].item());
 }
+
+TEST_CASE("lower: the lecture's losses have no padding bytes, so equal losses have equal bytes") {
+  // The program cache compares an expression's bytes; padding (uninitialised)
+  // would make every call a miss. No float members here, so no padding means
+  // a unique object representation.
+  tl::tensor<float, dyn, 3> X(5);
+  tl::tensor<float, dyn, 1> x(5), y(5);
+  tl::param<"w", 3, 1> w;
+  tl::param<"v"> v;
+  tl::param<"b"> b;
+  auto const quiz1 = tl::detail::as_expr(tl::mse_loss(X.matmul(w) + b, y));
+  auto const exercise1 = tl::detail::as_expr(tl::mean(tl::square(x * v + b - y)));
+  static_assert(std::has_unique_object_representations_v<std::remove_cvref_t<decltype(quiz1)>>);
+  static_assert(std::has_unique_object_representations_v<std::remove_cvref_t<decltype(exercise1)>>);
+  // data (pointer, rows) twice and two parameters (pointer): nothing else
+  CHECK(sizeof(quiz1) == 2 * 16 + 2 * 8);
+  CHECK(sizeof(exercise1) == 2 * 16 + 2 * 8);
+}

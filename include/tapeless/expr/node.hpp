@@ -18,10 +18,16 @@
 
 namespace tapeless::expr {
 
-/// Base of every node; the CRTP parameter keeps node bases distinct.
-struct node_base {};
+/// Base of every node; the CRTP parameter keeps node bases distinct. There is
+/// deliberately no common base class: a node's first child would then hold a
+/// base subobject of the same type as the node's own, the two may not share an
+/// address, and every node grew by 8 bytes of uninitialised padding — so two
+/// equal expressions differed in their bytes and the program cache
+/// (eval/evaluate.hpp) missed.
 template <class Derived>
-struct node : node_base {};
+struct node {
+  using tapeless_node_tag = void;
+};
 
 /// A fixed-size row of values: what one row of an expression evaluates to.
 template <class T, std::size_t C>
@@ -47,7 +53,8 @@ namespace tapeless {
 
 /// Satisfied by tapeless expression nodes.
 template <class E>
-concept expression = std::derived_from<std::remove_cvref_t<E>, expr::node_base> && requires {
+concept expression = requires {
+  typename std::remove_cvref_t<E>::tapeless_node_tag;
   typename std::remove_cvref_t<E>::shape_type;
 };
 
