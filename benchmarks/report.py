@@ -6,7 +6,8 @@ Usage: benchmarks/report.py JSON_DIR --out PREFIX    (writes PREFIX.md and PREFI
 JSON_DIR holds what scripts/bench wrote (any *.json is read; its shape says what it is):
   - Google Benchmark output of the C++ executables (--benchmark_out_format=json) and of
     benchmarks/peers/python_peers.py (the same shape): benchmark names "<workload>/<method>/threads:<t>",
-    medians of R repetitions, counters `err` (the check against the double reference) and `bytes`;
+    one file per executable and round (the median over the rounds is reported) or medians of R
+    repetitions (Python peers), counters `err` (the check against the double reference) and `bytes`;
     a method that failed its check is an entry with "error_occurred" and "wrong: err=...";
   - compile.json from benchmarks/compile/measure (compile wall time, peak memory, compile-fail output);
   - meta.json from scripts/bench (date, host, CPU, compilers, flags, R, OMP_WAIT_POLICY, filter, and
@@ -90,6 +91,7 @@ class Result:
     def __init__(self, workload, method, threads):
         self.workload, self.method, self.threads = workload, method, threads
         self.ms = self.err = self.bytes = None
+        self.samples = []  # one time per round (C++ executables) or one median (Python peers)
         self.wrong = None  # the message of a method that was not timed (wrong, or failed)
         self.source = self.repetitions = None
 
@@ -143,11 +145,23 @@ def read_entry(results, entry, source):
         return
     if entry.get("run_type") == "aggregate" and entry.get("aggregate_name") != "median":
         return
-    if entry.get("run_type") == "iteration" and result.ms is not None:
-        return  # without aggregates (R = 1) a single iteration entry is the result
-    result.ms = entry["real_time"] * UNIT_TO_MS[entry.get("time_unit", "ns")]
+    # scripts/bench runs each C++ executable once per round (R rounds, one repetition each, so that
+    # the VM's drift spreads over every executable alike): the result is the median over the rounds.
+    result.samples.append(entry["real_time"] * UNIT_TO_MS[entry.get("time_unit", "ns")])
+    result.ms = median(result.samples)
     result.err = entry.get("err")
     result.bytes = entry.get("bytes")
+
+
+def natural_key(text):
+    """Sorts "x.round10" after "x.round9"."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 # ---------------------------------------------------------------- formatting
@@ -239,7 +253,8 @@ class Report:
                  f"- **Host**: {host}; CPU: {cpu}; {nproc} CPUs",
                  "- **Compilers**: " + ("; ".join(f"{k}: {v}" for k, v in compilers.items()) or "unknown"),
                  f"- **Flags** (C++ benchmarks): `{m.get('cxx_flags', 'unknown')}`",
-                 f"- **Repetitions** R = {repetitions} (medians of R, random interleaving"
+                 f"- **Repetitions** R = {repetitions} (C++: R rounds over all executables, one repetition each, "
+                 f"random order within an executable; Python: R repetitions, random order; medians"
                  f"{'; `--quick`: small workloads only' if m.get('quick') else ''})",
                  f"- **OMP_WAIT_POLICY** = {m.get('omp_wait_policy') or first('omp_wait_policy') or 'unknown'}"]
         if self.filter:
@@ -250,10 +265,14 @@ class Report:
         if python:
             lines.append(f"- **Python peers**: Python {python.get('python')}, torch {python.get('torch')}, "
                          f"numpy {python.get('numpy')}. Threads: {python.get('threads_note')}")
-        loads = [f"{os.path.splitext(name)[0]} {', '.join(f'{x:.2f}' for x in c['load_avg'])}"
-                 for name, c in sorted(self.contexts.items()) if c.get("load_avg")]
+        by_executable = {}  # executable -> 1-minute load average at each start (one per round)
+        for name, c in sorted(self.contexts.items(), key=lambda item: natural_key(item[0])):
+            if c.get("load_avg"):
+                executable = re.sub(r"\.round\d+$", "", os.path.splitext(name)[0])
+                by_executable.setdefault(executable, []).append(c["load_avg"][0])
+        loads = [f"{name} {', '.join(f'{x:.2f}' for x in values)}" for name, values in by_executable.items()]
         if loads:
-            lines.append("- **Load average** when each executable started: " + "; ".join(loads))
+            lines.append("- **Load average** (1 minute) when each executable started, per round: " + "; ".join(loads))
         if m.get("failed"):
             lines.append("- **Failed to run** (their results are missing or partial): " + ", ".join(m["failed"]))
         if self.not_installed:
