@@ -96,13 +96,10 @@ void lecture(benchmark::State& state, bench::context const& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bench::for_each_workload([](auto i) {
-    constexpr bench::workload const& w = bench::workloads[i];
-    for (int t : bench::threads_of(w)) bench::register_method(w, "libtorch", t, w.lecture() ? lecture : step);
+  return bench::run(argc, argv, [] {
+    bench::for_each_workload([](auto i) {
+      constexpr bench::workload const& w = bench::workloads[i];
+      for (int t : bench::threads_of(w)) bench::register_method(w, "libtorch", t, w.lecture() ? lecture : step);
+    });
   });
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
 }

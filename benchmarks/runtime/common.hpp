@@ -314,4 +314,16 @@ void check_then_time(benchmark::State& state, context const& c, result const& r,
   if (check(state, c, r)) time(state, std::forward<Step>(step));
 }
 
+/// The `main` of every C++ executable of the suite: `register_all()` registers its methods, then
+/// Google Benchmark runs them with the command line's flags.
+template <class Register>
+int run(int argc, char** argv, Register register_all) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
 }  // namespace bench
