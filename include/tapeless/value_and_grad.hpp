@@ -84,12 +84,20 @@ struct value_and_grad_result {
 
 namespace detail {
 
+/// The row sums of one process, as they are: nothing to combine them with.
+struct local_sums {
+  template <std::size_t K>
+  constexpr void operator()(accumulator<K>&) const noexcept {}
+};
+
 /// The values of the outputs of `prog` (expressions of static shape whose
 /// parameters are `Vars`, read from `root`), from one pass over the rows, as
-/// `tl::matrix`es.
-template <class T, class Vars, class Program, class Root>
-auto evaluate(Program& prog, Root const& root) {
-  auto const run = run_program<T, Vars>(prog, root);
+/// `tl::matrix`es. `combine(acc)` sees the pass's row sums before the outputs
+/// read them (a data-parallel run adds the other processes' sums there).
+template <class T, class Vars, class Program, class Root, class Combine>
+auto evaluate(Program& prog, Root const& root, Combine& combine) {
+  auto run = run_program<T, Vars>(prog, root);
+  combine(run.acc);
   auto const ctx = run.context();
   return std::apply(
       [&](auto const&... o) {
@@ -126,6 +134,84 @@ constexpr matrix<To, R, C> convert(matrix<From, R, C> const& m) {
 
 }  // namespace detail
 
+namespace detail {
+
+/// Throws unless every parameter in `ps` is the object of that name that `e` reads.
+template <class E, parameter... Ps>
+void check_passed_params(E const& e, Ps const&... ps) {
+  [[maybe_unused]] auto check = [&]<class P>(P const& p) {
+    auto const ref = ref_of(p);
+    using Ref = std::remove_cvref_t<decltype(ref)>;
+    bool clash = false;
+    auto find = [&]<class Leaf>(Leaf const& leaf) {
+      if constexpr (is_param_ref<Leaf>) {
+        if constexpr (Leaf::name == Ref::name)
+        clash = clash || static_cast<void const*>(leaf.values) != static_cast<void const*>(ref.values);
+      }
+    };
+    for_each_leaf(e, find);
+    if (clash)
+      fail("tapeless::value_and_grad: the parameter '" + Ref::name.str() +
+           "' passed is not the one the loss uses (same name, another object); pass the loss's own parameter");
+  };
+  (check(ps), ...);
+}
+
+/// `value_and_grad` of the expression `e`, with `combine` applied to the row sums.
+template <class E, class Combine, parameter... Ps>
+auto value_and_grad_of(E const& e, Combine& combine, Ps const&... ps) {
+  static_assert(shape_of_t<E>::scalar,
+                "tapeless::value_and_grad: the loss must be a scalar (1x1); reduce it with sum or mean first");
+  static_assert(!shape_of_t<E>::scalar || row_separable<E>,
+                "tapeless::value_and_grad: the loss is not row-separable (a reduction over rows sits inside "
+                "another); it would need two passes over the data");
+  if constexpr (shape_of_t<E>::scalar && row_separable<E>) {
+    using T = value_type_t<E>;
+    using Vars = typename params_of<type_list<>, E>::type;
+    check_passed_params(e, ps...);
+
+    // Number the loss's row-dependent subtrees first, so the loss and its
+    // gradients share them in the pass (the residual is computed once per row).
+    // Derived and lowered once per loss: see detail::program_cache.
+    auto& program = cached_program<T, Vars>(e, [&] {
+      auto const m = memoize(e);
+      if constexpr (reverse_ready<std::remove_cvref_t<decltype(m)>>())
+        return std::tuple{m, reverse_gradient(m, ps)...};  // one backward sweep per row
+      else
+        return std::tuple{m, grad(m, ps)...};  // element by element
+    });
+    auto const values = evaluate<T, Vars>(program, e, combine);
+    return std::apply(
+        [&](auto const& v, auto const&... g) {
+          return value_and_grad_result<T, std::remove_cvref_t<decltype(ref_of(std::declval<Ps const&>()))>...>{
+              v.item(),
+              {{convert<typename Ps::value_type>(g)...}, {static_cast<void const*>(ref_of(ps).values)..., nullptr}}};
+        },
+        values);
+  }
+}
+
+/// `value` of the expression `x`, with `combine` applied to the row sums.
+template <class E, class Combine>
+auto value_of(E const& e, Combine& combine) {
+  static_assert(shape_of_t<E>::rows != dyn,
+                "tapeless::value: the expression has dyn rows; reduce it with sum or mean, or build a tl::tensor "
+                "from it");
+  static_assert(shape_of_t<E>::rows == dyn || row_separable<E>,
+                "tapeless::value: the expression is not row-separable (a reduction over rows sits inside "
+                "another); it would need two passes over the data");
+  if constexpr (row_separable<E>) {
+    using T = value_type_t<E>;
+    using Vars = typename params_of<type_list<>, E>::type;
+    auto& program = cached_program<T, Vars>(e, [&] { return std::tuple{e}; });
+    auto const m = std::get<0>(evaluate<T, Vars>(program, e, combine));
+    if constexpr (shape_of_t<E>::scalar) return m.item();
+    else return m;
+  }
+}
+
+}  // namespace detail
+
 /// The loss and its gradient with respect to each parameter, from one pass
 /// over the data.
 ///
@@ -133,56 +219,8 @@ constexpr matrix<To, R, C> convert(matrix<From, R, C> const& m) {
 ///     opt.step(grads);                       // grads[w], grads[b]
 template <operand L, parameter... Ps>
 auto value_and_grad(L const& loss, Ps const&... ps) {
-  auto const e = detail::as_expr(loss);
-  using E = std::remove_cvref_t<decltype(e)>;
-  static_assert(shape_of_t<E>::scalar,
-                "tapeless::value_and_grad: the loss must be a scalar (1x1); reduce it with sum or mean first");
-  static_assert(!shape_of_t<E>::scalar || detail::row_separable<E>,
-                "tapeless::value_and_grad: the loss is not row-separable (a reduction over rows sits inside "
-                "another); it would need two passes over the data");
-  if constexpr (shape_of_t<E>::scalar && detail::row_separable<E>) {
-    using T = value_type_t<E>;
-    using Vars = typename detail::params_of<detail::type_list<>, E>::type;
-
-    // A parameter passed by the caller must be the one the loss reads.
-    auto check = [&]<class P>(P const& p) {
-      auto const ref = detail::ref_of(p);
-      using Ref = std::remove_cvref_t<decltype(ref)>;
-      bool clash = false;
-      auto find = [&]<class Leaf>(Leaf const& leaf) {
-        if constexpr (detail::is_param_ref<Leaf>) {
-          if constexpr (Leaf::name == Ref::name)
-          clash = clash || static_cast<void const*>(leaf.values) != static_cast<void const*>(ref.values);
-        }
-      };
-      detail::for_each_leaf(e, find);
-      if (clash)
-        detail::fail("tapeless::value_and_grad: the parameter '" + Ref::name.str() +
-                     "' passed is not the one the loss uses (same name, another object); pass the loss's own "
-                     "parameter");
-    };
-    (check(ps), ...);
-
-    // Number the loss's row-dependent subtrees first, so the loss and its
-    // gradients share them in the pass (the residual is computed once per row).
-    // Derived and lowered once per loss: see detail::program_cache.
-    auto& program = detail::cached_program<T, Vars>(e, [&] {
-      auto const m = detail::memoize(e);
-      if constexpr (detail::reverse_ready<std::remove_cvref_t<decltype(m)>>())
-        return std::tuple{m, detail::reverse_gradient(m, ps)...};  // one backward sweep per row
-      else
-        return std::tuple{m, grad(m, ps)...};  // element by element
-    });
-    auto const values = detail::evaluate<T, Vars>(program, e);
-    return std::apply(
-        [&](auto const& v, auto const&... g) {
-          return value_and_grad_result<T, std::remove_cvref_t<decltype(detail::ref_of(std::declval<Ps const&>()))>...>{
-              v.item(),
-              {{detail::convert<typename Ps::value_type>(g)...},
-               {static_cast<void const*>(detail::ref_of(ps).values)..., nullptr}}};
-        },
-        values);
-  }
+  detail::local_sums combine;
+  return detail::value_and_grad_of(detail::as_expr(loss), combine, ps...);
 }
 
 /// The same for the parameters of a model: `tl::value_and_grad(cost, model.parameters())`.
@@ -195,22 +233,8 @@ auto value_and_grad(L const& loss, param_list<Ps...> const& ps) {
 /// a number for a scalar, else a `tl::matrix`.
 template <operand X>
 auto value(X const& x) {
-  auto const e = detail::as_expr(x);
-  using E = std::remove_cvref_t<decltype(e)>;
-  static_assert(shape_of_t<E>::rows != dyn,
-                "tapeless::value: the expression has dyn rows; reduce it with sum or mean, or build a tl::tensor "
-                "from it");
-  static_assert(shape_of_t<E>::rows == dyn || detail::row_separable<E>,
-                "tapeless::value: the expression is not row-separable (a reduction over rows sits inside "
-                "another); it would need two passes over the data");
-  if constexpr (detail::row_separable<E>) {
-    using T = value_type_t<E>;
-    using Vars = typename detail::params_of<detail::type_list<>, E>::type;
-    auto& program = detail::cached_program<T, Vars>(e, [&] { return std::tuple{e}; });
-    auto const m = std::get<0>(detail::evaluate<T, Vars>(program, e));
-    if constexpr (shape_of_t<E>::scalar) return m.item();
-    else return m;
-  }
+  detail::local_sums combine;
+  return detail::value_of(detail::as_expr(x), combine);
 }
 
 }  // namespace tapeless

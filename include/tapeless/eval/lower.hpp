@@ -407,24 +407,22 @@ struct shared_program<type_list<Ms...>, Terms> {
   }
 };
 
+/// Records `r` as the batch extent of a loss whose extent so far is `n` (when
+/// `seen`): every batch (dyn) extent in one loss must be equal.
+inline void note_batch_rows(std::size_t& n, bool& seen, std::size_t r) {
+  if (seen && r != n)
+    fail("tapeless::value_and_grad: the loss's reductions run over " + std::to_string(n) + " and " +
+         std::to_string(r) + " rows; every batch (dyn) extent in one loss must be equal");
+  n = r;
+  seen = true;
+}
+
 /// Number of rows the pass runs over: the batch extent shared by every term.
 template <class Tuple>
 std::size_t pass_rows(Tuple const& terms) {
   std::size_t n = 0;
   bool seen = false;
-  std::apply(
-      [&](auto const&... t) {
-        [[maybe_unused]] auto one = [&](auto const& term) {
-          std::size_t const r = rows_of(term);
-          if (seen && r != n)
-            fail("tapeless::value_and_grad: the loss's reductions run over " + std::to_string(n) + " and " +
-                 std::to_string(r) + " rows; every batch (dyn) extent in one loss must be equal");
-          n = r;
-          seen = true;
-        };
-        (one(t), ...);
-      },
-      terms);
+  std::apply([&](auto const&... t) { (note_batch_rows(n, seen, rows_of(t)), ...); }, terms);
   return n;
 }
 
