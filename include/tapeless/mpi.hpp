@@ -38,7 +38,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <concepts>
 #include <exception>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -300,41 +303,83 @@ std::string describe() {
 
 }  // namespace detail
 
+/// A function that builds an expression: passed instead of the expression,
+/// an error while building it (a batch of the wrong size on one rank, say)
+/// becomes the same error on every rank too.
+template <class F>
+concept expression_builder = std::invocable<F const&> && operand<std::invoke_result_t<F const&>>;
+
+namespace detail {
+
+/// The expression type that `x` (an operand, or a function that builds one) stands for.
+template <class X>
+struct built {
+  using type = std::remove_cvref_t<decltype(tapeless::detail::as_expr(std::declval<X const&>()))>;
+};
+template <expression_builder F>
+struct built<F> {
+  using type = typename built<std::invoke_result_t<F const&>>::type;
+};
+
+/// Builds the expression of `x` into `out`.
+template <class X, class E>
+void build(X const& x, std::optional<E>& out) {
+  if constexpr (expression_builder<X>) out.emplace(tapeless::detail::as_expr(x()));
+  else out.emplace(tapeless::detail::as_expr(x));
+}
+
+}  // namespace detail
+
 /// The loss and its gradients over the rows of every rank of `comm`: each rank
-/// passes the loss built on its own rows, and every rank gets the result of
-/// the loss over all rows (means divide by the rows of all ranks), bit-identical
-/// on every rank. A collective: every rank of `comm` must call it. Throws the
-/// same `tapeless::error` on every rank when the ranks evaluate different
-/// losses (other parameter shapes, say) or one rank's loss is invalid.
+/// passes the loss built on its own rows (or a function that builds it), and
+/// every rank gets the result over all rows (means divide by the rows of all
+/// ranks), bit-identical on every rank. A collective: every rank of `comm`
+/// must call it. Throws the same `tapeless::error` on every rank when the
+/// ranks evaluate different losses (other parameter shapes, say) or when one
+/// rank's loss is invalid.
 ///
 ///     auto [cost, grads] = tl::mpi::value_and_grad(world, tl::mse_loss(X.matmul(w) + b, y), w, b);
-template <operand L, parameter... Ps>
+///     auto [cost, grads] = tl::mpi::value_and_grad(world, [&] { return tl::mse_loss(X.matmul(w) + b, y); }, w, b);
+template <class L, parameter... Ps>
+  requires(operand<L> || expression_builder<L>)
 auto value_and_grad(communicator const& comm, L const& loss, Ps const&... ps) {
-  auto const e = tapeless::detail::as_expr(loss);
-  using E = std::remove_cvref_t<decltype(e)>;
-  std::size_t const rows =
-      detail::handshake(comm, detail::signature<E, Ps...>(), detail::describe<E, Ps...>(),
-                        [&] { return detail::local_checks(e, ps...); }, "value_and_grad");
-  auto const global = detail::over_all_rows(e, rows, "value_and_grad");
+  using E = typename detail::built<L>::type;
+  std::optional<E> e;
+  std::size_t const rows = detail::handshake(
+      comm, detail::signature<E, Ps...>(), detail::describe<E, Ps...>(),
+      [&] {
+        detail::build(loss, e);
+        return detail::local_checks(*e, ps...);
+      },
+      "value_and_grad");
+  auto const global = detail::over_all_rows(*e, rows, "value_and_grad");
   detail::rank_ordered_sums combine{comm};
   return tapeless::detail::value_and_grad_of(global, combine, ps...);
 }
 
 /// The same for the parameters of a model: `tl::mpi::value_and_grad(world, cost, model.parameters())`.
-template <operand L, class... Ps>
+template <class L, class... Ps>
+  requires(operand<L> || expression_builder<L>)
 auto value_and_grad(communicator const& comm, L const& loss, param_list<Ps...> const& ps) {
   return std::apply([&](auto const*... p) { return mpi::value_and_grad(comm, loss, *p...); }, ps.ptrs);
 }
 
 /// The value of an expression of static shape over the rows of every rank
-/// (`tl::value` over `comm`), the same on every rank. A collective.
-template <operand X>
+/// (`tl::value` over `comm`; or of a function that builds it), the same on
+/// every rank. A collective.
+template <class X>
+  requires(operand<X> || expression_builder<X>)
 auto value(communicator const& comm, X const& x) {
-  auto const e = tapeless::detail::as_expr(x);
-  using E = std::remove_cvref_t<decltype(e)>;
-  std::size_t const rows = detail::handshake(comm, detail::signature<E>(), detail::describe<E>(),
-                                             [&] { return detail::local_checks(e); }, "value");
-  auto const global = detail::over_all_rows(e, rows, "value");
+  using E = typename detail::built<X>::type;
+  std::optional<E> e;
+  std::size_t const rows = detail::handshake(
+      comm, detail::signature<E>(), detail::describe<E>(),
+      [&] {
+        detail::build(x, e);
+        return detail::local_checks(*e);
+      },
+      "value");
+  auto const global = detail::over_all_rows(*e, rows, "value");
   detail::rank_ordered_sums combine{comm};
   return tapeless::detail::value_of(global, combine);
 }
