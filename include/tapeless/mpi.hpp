@@ -203,15 +203,15 @@ template <class LocalChecks>
 std::size_t handshake(communicator const& comm, std::uint64_t signature, std::string const& what,
                       LocalChecks local_checks, char const* caller) {
   hello mine{signature, 0, 0};
-  std::string note = what;
+  std::string failure;
   try {
     mine.rows = local_checks();
   } catch (std::exception const& ex) {
     mine.failed = 1;
-    note = ex.what();
+    failure = ex.what();
   } catch (...) {
     mine.failed = 1;
-    note = "an exception that is not a std::exception";
+    failure = "an exception that is not a std::exception";
   }
   auto const ranks = static_cast<std::size_t>(comm.size());
   std::vector<hello> all(ranks);
@@ -227,8 +227,10 @@ std::size_t handshake(communicator const& comm, std::uint64_t signature, std::st
   if (first_failed == ranks && first_different == ranks) return static_cast<std::size_t>(total);
 
   // Every rank has seen the problem: gather each rank's text and throw the same message everywhere.
-  char out[note_size] = {};
+  std::string const& note = mine.failed ? failure : what;
+  char out[note_size] = {};  // cut to note_size - 1 characters, the cut marked "..."
   std::memcpy(out, note.data(), std::min(note.size(), note_size - 1));
+  if (note.size() > note_size - 1) std::memcpy(out + note_size - 4, "...", 3);
   std::vector<char> notes(ranks * note_size);
   check(MPI_Allgather(out, static_cast<int>(note_size), MPI_CHAR, notes.data(), static_cast<int>(note_size),
                       MPI_CHAR, comm.native()),
@@ -296,9 +298,12 @@ auto over_all_rows(E const& e, std::size_t rows, char const* caller) {
   return tapeless::detail::divide_means_by{rows}(e);
 }
 
+/// What a rank evaluates, in words, for the handshake's messages (built once per type).
 template <class E, class... Ps>
-std::string describe() {
-  return describe_params<E>() + " (asking for " + std::to_string(sizeof...(Ps)) + " gradients)";
+std::string const& describe() {
+  static std::string const text =
+      describe_params<E>() + " (asking for " + std::to_string(sizeof...(Ps)) + " gradients)";
+  return text;
 }
 
 }  // namespace detail

@@ -101,6 +101,8 @@ TEST_CASE("mpi: gradients match central differences of the loss over all ranks (
   auto const cost = tl::mean(tl::square(tl::tanh(X.matmul(w) + b) - Y));
   auto const [value, grads] = tl::mpi::value_and_grad(world, cost, w, b);
   CHECK(close(value, tl::mpi::value(world, cost), 1e-15));
+  CHECK(same_everywhere(world, value));  // in double, the sums' last bits reach the result
+  CHECK(same_everywhere(world, grads[w]));
   double const h = 1e-6;
   for (std::size_t k = 0; k < 3; ++k) {
     double const keep = w[k];
