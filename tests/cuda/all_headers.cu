@@ -5,6 +5,7 @@
 #include <tapeless/config.hpp>
 #include <tapeless/device.hpp>
 #include <tapeless/diff/grad.hpp>
+#include <tapeless/eval/distributed.hpp>
 #include <tapeless/eval/lower.hpp>
 #include <tapeless/expr/arith.hpp>
 #include <tapeless/expr/base.hpp>
@@ -55,12 +56,19 @@ int main() {
   auto [value, grads] = tl::value_and_grad(cost, w, b);
   optimizer.step(grads);
 
+  // The data-parallel seam (tapeless/mpi.hpp builds on it): means over the rows of all processes,
+  // and a combine step on the row sums, here the one process's own.
+  auto const over_all = tl::detail::divide_means_by{tl::detail::batch_rows(cost)}(cost);
+  tl::detail::local_sums combine;
+  auto const again = tl::detail::value_and_grad_of(over_all, combine, w, b);
+
   auto pass = lowered_pass(cost, w, b);
   static_assert(std::is_trivially_copyable_v<decltype(pass)>);
   if (tl::cuda_available()) {
     // Device data would come with tensor.to(tl::cuda); here the functor is only compiled.
     row_pass_kernel<<<1, 1>>>(pass, nullptr);
   }
-  std::printf("%s %f\n", (tl::cuda_available() ? tl::cuda : tl::cpu).name().data(), static_cast<double>(value));
+  std::printf("%s %f %f\n", (tl::cuda_available() ? tl::cuda : tl::cpu).name().data(), static_cast<double>(value),
+              static_cast<double>(again.value));
   return 0;
 }
