@@ -35,10 +35,10 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <concepts>
 #include <exception>
 #include <functional>
 #include <optional>
