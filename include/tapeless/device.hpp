@@ -6,8 +6,15 @@
 //
 // `cuda_available()` is true only when the program was compiled by nvcc and a
 // GPU is present at run time; a host-only build compiles the same code.
+// `cuda_status()` says why not, in words. A CUDA call that fails throws
+// `tl::cuda_error`, whose message names the operation and CUDA's error.
 
+#include "config.hpp"
+
+#include <cstddef>
+#include <cstdio>
 #include <ostream>
+#include <string>
 #include <string_view>
 
 #if defined(__CUDACC__)
@@ -38,5 +45,76 @@ inline bool cuda_available() {
   return false;
 #endif
 }
+
+/// Why `cuda_available()` says what it says: "cuda: 1 device, NVIDIA H100 80GB
+/// HBM3 (sm_90)", "no CUDA device: <CUDA's reason>", or "built without CUDA
+/// (compile with nvcc and TAPELESS_ENABLE_CUDA)".
+inline std::string cuda_status() {
+#if defined(__CUDACC__)
+  int count = 0;
+  cudaError_t const rc = cudaGetDeviceCount(&count);
+  if (rc != cudaSuccess) {
+    (void)cudaGetLastError();
+    return std::string("no CUDA device: ") + cudaGetErrorString(rc) + " [" + cudaGetErrorName(rc) + "]";
+  }
+  if (count == 0) return "no CUDA device: the driver sees none";
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return "cuda: " + std::to_string(count) + (count == 1 ? " device" : " devices");
+  }
+  return "cuda: " + std::to_string(count) + (count == 1 ? " device, " : " devices, first ") + prop.name + " (sm_" +
+         std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+#else
+  return "built without CUDA (compile with nvcc and TAPELESS_ENABLE_CUDA)";
+#endif
+}
+
+/// What a failed CUDA call throws (a `tapeless::error`): `what()` reads
+/// "tapeless: <operation> failed: <CUDA's words> [<cudaError name>]", and
+/// "out of device memory (<size> requested)" for an allocation that did not
+/// fit. `code()` is the `cudaError_t` value.
+class cuda_error : public error {
+ public:
+  cuda_error(std::string const& message, int code) : error(message), code_(code) {}
+  [[nodiscard]] int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+namespace detail {
+
+/// "1.5 GiB": a byte count as a message shows it.
+inline std::string byte_size(std::size_t bytes) {
+  char const* const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < sizeof units / sizeof units[0]) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  if (unit == 0) std::snprintf(text, sizeof text, "%zu bytes", bytes);
+  else std::snprintf(text, sizeof text, "%.1f %s", value, units[unit]);
+  return text;
+}
+
+#if defined(__CUDACC__)
+/// Throws `cuda_error` unless `rc` is `cudaSuccess`; `bytes`, when given, is the
+/// size an allocation asked for.
+inline void check_cuda(cudaError_t rc, char const* operation, std::size_t bytes = 0) {
+  if (rc == cudaSuccess) return;
+  (void)cudaGetLastError();  // clear the error, unless it is sticky
+  std::string message = std::string("tapeless: ") + operation + " failed: ";
+  if (rc == cudaErrorMemoryAllocation)
+    message += "out of device memory" + (bytes > 0 ? " (" + byte_size(bytes) + " requested)" : std::string());
+  else
+    message += cudaGetErrorString(rc);
+  throw cuda_error(message + " [" + cudaGetErrorName(rc) + "]", static_cast<int>(rc));
+}
+#endif
+
+}  // namespace detail
 
 }  // namespace tapeless
