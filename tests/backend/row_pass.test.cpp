@@ -138,3 +138,55 @@ TEST_CASE("row_pass: an accumulator of K doubles adds elementwise") {
   CHECK(c.v[0] == 11);
   CHECK(c.v[2] == 33);
 }
+
+namespace {
+/// The lowered program of the summed squared error and its gradients over X, y (as value_and_grad
+/// builds it; a sum, so that no rows is a valid pass).
+template <std::size_t D>
+auto squared_error_program(tl::tensor<float, dyn, D> const& X, tl::tensor<float, dyn, 1> const& y,
+                     tl::param<"w", D, 1> const& w, tl::param<"b"> const& b) {
+  auto const cost = tl::detail::as_expr(tl::mse_loss(X.matmul(w) + b, y, tl::reduction::sum));
+  using Vars = typename tl::detail::params_of<tl::detail::type_list<>, decltype(cost)>::type;
+  auto const m = tl::detail::memoize(cost);
+  auto program = tl::detail::lower_program<float, Vars>(
+      std::tuple{m, tl::detail::reverse_gradient(m, w), tl::detail::reverse_gradient(m, b)});
+  tl::detail::gather_params<float, Vars>(cost, program.pass.params);
+  return program;
+}
+
+/// The pass run as G GPU threads would run it (thread t: rows t, t + G, …), the
+/// threads' sums added in thread order.
+template <std::size_t K, class Pass>
+tl::detail::accumulator<K> strided(Pass const& pass, std::size_t threads) {
+  tl::detail::accumulator<K> total{};
+  for (std::size_t t = 0; t < threads; ++t) {
+    double acc[K] = {};
+    pass.accumulate_strided(t, threads, acc);
+    for (std::size_t k = 0; k < K; ++k) total.v[k] += acc[k];
+  }
+  return total;
+}
+}  // namespace
+
+TEST_CASE("row_pass: the strided share of each GPU thread covers every row once, for any grid") {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{255}, std::size_t{256},
+                        std::size_t{257}, std::size_t{10'007}}) {
+    CAPTURE(n);
+    tl::tensor<float, dyn, 3> X(n);
+    tl::tensor<float, dyn, 1> y(n);
+    laws::rng r(n + 1);
+    for (std::size_t i = 0; i < n * 3; ++i) X.data()[i] = static_cast<float>(r());
+    for (std::size_t i = 0; i < n; ++i) y.data()[i] = static_cast<float>(r());
+    tl::param<"w", 3, 1> w{{0.5f}, {-0.25f}, {1.5f}};
+    tl::param<"b"> b{0.125f};
+    auto const program = squared_error_program(X, y, w, b);
+    using Pass = std::remove_cvref_t<decltype(program.pass)>;
+    constexpr std::size_t K = Pass::sums;
+    auto const blocks = tl::detail::run_pass<K>(program.pass, n);
+    for (std::size_t threads : {std::size_t{1}, std::size_t{3}, std::size_t{256}, n + 7}) {
+      CAPTURE(threads);
+      auto const grid = strided<K>(program.pass, threads);
+      for (std::size_t k = 0; k < K; ++k) CHECK(laws::close(grid.v[k], blocks.v[k], 1e-12, 1e-12));
+    }
+  }
+}

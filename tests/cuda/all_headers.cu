@@ -1,6 +1,8 @@
 // Compiled by nvcc (-std=c++20 -arch=sm_90) in CI, never run there: every public
 // header must stay nvcc-clean, and the lecture's loss must instantiate the whole
 // pipeline (build → grad → lower → the Thrust pass) in a CUDA translation unit.
+#include <tapeless/backend/cuda/buffer.hpp>
+#include <tapeless/backend/cuda/row_pass.hpp>
 #include <tapeless/backend/thrust/row_pass.hpp>
 #include <tapeless/config.hpp>
 #include <tapeless/device.hpp>
@@ -30,13 +32,6 @@
 
 namespace tl = tapeless;
 
-// The lowered per-row functor of the lecture's loss, as a kernel would run it:
-// its type carries integers only (no names, no host pointers to parameters).
-template <class Pass>
-__global__ void row_pass_kernel(Pass pass, tl::detail::accumulator<5>* out) {
-  *out = pass(0);
-}
-
 /// The one-pass functor value_and_grad builds for `cost` and its gradients.
 template <class Cost, class W, class B>
 auto lowered_pass(Cost const& cost, W const& w, B const& b) {
@@ -65,8 +60,10 @@ int main() {
   auto pass = lowered_pass(cost, w, b);
   static_assert(std::is_trivially_copyable_v<decltype(pass)>);
   if (tl::cuda_available()) {
-    // Device data would come with tensor.to(tl::cuda); here the functor is only compiled.
-    row_pass_kernel<<<1, 1>>>(pass, nullptr);
+    // The pass kernel, instantiated for the lecture's loss (it would read x_train on the host
+    // here: device rows come with tests/cuda/row_pass.gpu.cu; this unit is only compiled).
+    constexpr std::size_t K = decltype(pass)::sums;
+    if (x_train.rows() == 0) (void)tl::detail::run_pass_cuda<K>(pass, 0);
   }
   std::printf("%s %f %f\n", (tl::cuda_available() ? tl::cuda : tl::cpu).name().data(), static_cast<double>(value),
               static_cast<double>(again.value));

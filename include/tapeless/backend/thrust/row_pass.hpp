@@ -102,6 +102,18 @@ struct block_pass {
     return acc;
   }
 
+  /// Adds rows first, first + stride, … (those < n) to the K sums at `acc`,
+  /// row by row: one GPU thread's share of the pass, where consecutive
+  /// threads read consecutive rows (backend/cuda/row_pass.hpp).
+  TAPELESS_HOST_DEVICE void accumulate_strided(std::size_t first, std::size_t stride, double* acc) const {
+    T cache[S > 0 ? S : 1] = {};
+    expr::context<T> const ctx{params, nullptr, cache};
+    for (std::size_t r = first; r < n; r += stride) {
+      shared.template fill<0, T>(r, cache, ctx);
+      terms.template accumulate<0, T>(r, acc, ctx);
+    }
+  }
+
   /// Sums rows [r, end) L at a time into `acc`; returns the first row left.
   /// Row l of each L adds to lane l of every sum: the loop over the lanes is
   /// free of loop-carried dependences (no sum is reordered within a lane), so
