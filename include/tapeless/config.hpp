@@ -21,6 +21,17 @@
 #  define TAPELESS_INLINE inline
 #endif
 
+/// The inline namespace of the evaluation entry points (`value_and_grad`,
+/// `value` and what they call). Their definitions depend on the compiler: an
+/// nvcc translation unit can run a pass on the GPU, a host one cannot. The
+/// namespace keeps the two apart, so that a program with both kinds of units
+/// never meets two definitions of one function (as Thrust versions its systems).
+#if defined(__CUDACC__)
+#  define TAPELESS_UNIT cuda_unit
+#else
+#  define TAPELESS_UNIT host_unit
+#endif
+
 namespace tapeless {
 
 /// The exception every run-time check of tapeless throws: a dynamic extent that

@@ -14,6 +14,7 @@
 //     swap element i with element `index below i + 1`.
 
 #include "config.hpp"
+#include "device.hpp"
 #include "nn/linear.hpp"
 #include "shape.hpp"
 #include "tensor.hpp"
@@ -34,6 +35,13 @@
 namespace tapeless {
 
 namespace detail {
+/// Throws unless X and y are in host memory: `api` reads their rows there.
+inline void check_host_data(device x, device y, char const* api) {
+  if (x != cpu || y != cpu)
+    fail(std::string("tapeless::") + api + ": X and y must be on the host (cpu), they are on " +
+         std::string(x.name()) + " and " + std::string(y.name()) + "; copy them first (.to(tl::cpu))");
+}
+
 template <class X>
 inline constexpr bool is_tensor_like = false;
 template <class T, std::size_t R, std::size_t C>
@@ -308,6 +316,7 @@ auto batches(X&& x, Y&& y, batch_options options = {}) {
   if (x.rows() != y.rows())
     detail::fail("tapeless::batches: X has " + std::to_string(x.rows()) + " rows but y has " +
                  std::to_string(y.rows()) + "; give every input row its target");
+  detail::check_host_data(x.device(), y.device(), "batches");
   return batch_loader<typename VX::value_type, VX::cols, typename VY::value_type, VY::cols>(x.data(), y.data(),
                                                                                            x.rows(), options);
 }
@@ -355,6 +364,7 @@ auto train_test_split(X const& x, Y const& y, split_options options = {}) {
                  std::to_string(y.rows()) + "; give every input row its target");
   TAPELESS_CHECK(options.test_size > 0 && options.test_size < 1,
                  "tapeless::train_test_split: test_size must be a fraction strictly between 0 and 1");
+  detail::check_host_data(x.device(), y.device(), "train_test_split");
   auto const n_test = static_cast<std::size_t>(std::ceil(options.test_size * static_cast<double>(n)));
   if (n_test == 0 || n_test >= n)
     detail::fail("tapeless::train_test_split: " + std::to_string(n) + " rows with test_size " +

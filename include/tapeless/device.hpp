@@ -12,6 +12,7 @@
 #include "config.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <ostream>
 #include <string>
@@ -25,7 +26,7 @@ namespace tapeless {
 
 /// Where data lives and kernels run.
 struct device {
-  enum class kind { cpu, cuda };
+  enum class kind : std::uint64_t { cpu, cuda };  // 8 bytes: no padding where a leaf holds one
   kind type = kind::cpu;
 
   [[nodiscard]] constexpr std::string_view name() const { return type == kind::cpu ? "cpu" : "cuda"; }

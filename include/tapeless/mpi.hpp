@@ -177,6 +177,29 @@ class environment {
   bool owner_ = false;
 };
 
+#if defined(__CUDACC__)
+/// Makes the GPU of this rank the current device, in an nvcc translation unit:
+/// the ranks on one node (`MPI_COMM_TYPE_SHARED`) take its GPUs in turn, local
+/// rank modulo the node's GPU count. Returns the device number. A collective.
+/// The pass then runs on that GPU, and its few row sums cross MPI through host
+/// memory (docs/mpi.md).
+inline int use_local_gpu(communicator const& comm) {
+  MPI_Comm node = MPI_COMM_NULL;
+  detail::check(MPI_Comm_split_type(comm.native(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node),
+                "MPI_Comm_split_type");
+  int local = 0;
+  int const rc = MPI_Comm_rank(node, &local);
+  MPI_Comm_free(&node);
+  detail::check(rc, "MPI_Comm_rank");
+  int count = 0;
+  tapeless::detail::check_cuda(cudaGetDeviceCount(&count), "cudaGetDeviceCount");
+  if (count == 0) detail::fail("tapeless::mpi::use_local_gpu: " + cuda_status());
+  int const device = local % count;
+  tapeless::detail::check_cuda(cudaSetDevice(device), "cudaSetDevice");
+  return device;
+}
+#endif
+
 /// The rows [begin, end) of `n` that a rank holds when they are split into
 /// contiguous blocks in rank order, the first n mod P ranks one row more.
 struct row_range {
@@ -335,6 +358,8 @@ void build(X const& x, std::optional<E>& out) {
 
 }  // namespace detail
 
+inline namespace TAPELESS_UNIT {  // see config.hpp
+
 /// The loss and its gradients over the rows of every rank of `comm`: each rank
 /// passes the loss built on its own rows (or a function that builds it), and
 /// every rank gets the result over all rows (means divide by the rows of all
@@ -388,6 +413,8 @@ auto value(communicator const& comm, X const& x) {
   detail::rank_ordered_sums combine{comm};
   return tapeless::detail::value_of(global, combine);
 }
+
+}  // namespace TAPELESS_UNIT
 
 namespace detail {
 

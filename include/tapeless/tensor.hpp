@@ -6,6 +6,7 @@
 // expression a tensor appears as a view (`expr::data`): the tensor must
 // outlive the expressions built from it, as with a `std::span`.
 
+#include "device.hpp"
 #include "expr/leaf.hpp"
 #include "eval/evaluate.hpp"
 #include "expr/matmul.hpp"
@@ -47,9 +48,12 @@ struct tensor_access {
   using shape_type = shape<R, C>;
   static constexpr std::size_t cols = C;
 
-  [[nodiscard]] T const& operator()(std::size_t i, std::size_t j) const { return self().data()[i * C + j]; }
+  [[nodiscard]] T const& operator()(std::size_t i, std::size_t j) const {
+    check_on_host("element access");
+    return self().data()[i * C + j];
+  }
   /// The values as an expression leaf (a view: the tensor must outlive it).
-  [[nodiscard]] expr::data<T, R, C> expr() const& { return {{}, self().data(), self().rows()}; }
+  [[nodiscard]] expr::data<T, R, C> expr() const& { return {{}, self().data(), self().rows(), self().device()}; }
   expr::data<T, R, C> expr() const&& = delete;  // a view of a temporary would dangle
   /// `x.matmul(w)`, as in the lecture's `x_train.matmul(w)`.
   template <class W>
@@ -61,6 +65,14 @@ struct tensor_access {
   [[nodiscard]] auto mean(int dim) const;
   /// Column standard deviations, unbiased (n − 1) like `x.std(dim=0)`.
   [[nodiscard]] auto std(int dim) const;
+
+ protected:
+  /// Throws unless the values are in host memory (`what` reads them there).
+  void check_on_host(char const* what) const {
+    if (self().device() != cpu)
+      fail(std::string("tapeless::tensor: ") + what + " reads the values on the host, and they are on " +
+           std::string(self().device().name()) + "; copy them first (.to(tl::cpu))");
+  }
 
  private:
   Derived const& self() const { return static_cast<Derived const&>(*this); }
@@ -109,6 +121,8 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
   }
 
   [[nodiscard]] std::size_t rows() const { return rows_; }
+  /// Where the values are (a tensor holds host memory; a view may be of device memory).
+  [[nodiscard]] static constexpr tapeless::device device() { return cpu; }
   [[nodiscard]] T* data() { return values_.data(); }
   [[nodiscard]] T const* data() const { return values_.data(); }
   using detail::tensor_access<tensor, T, R, C>::operator();
@@ -125,21 +139,27 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
   std::vector<T> values_;
 };
 
-/// A non-owning view of row-major data the caller owns.
+/// A non-owning view of row-major data the caller owns: in host memory, or
+/// in device memory when `where` is `tl::cuda` (then only a loss evaluated in
+/// an nvcc translation unit reads it, on the device).
 template <class T, std::size_t R, std::size_t C>
 class tensor_view : public detail::tensor_access<tensor_view<T, R, C>, T, R, C> {
  public:
-  tensor_view(T const* values, std::size_t rows) : values_(values), rows_(rows) {
+  tensor_view(T const* values, std::size_t rows, tapeless::device where = cpu)
+      : values_(values), rows_(rows), where_(where) {
     detail::check_extents<R, C>();
     detail::check_row_count(R, rows, "tensor_view");
     TAPELESS_CHECK(values != nullptr || rows == 0, "tapeless::tensor_view: null data pointer");
   }
   [[nodiscard]] std::size_t rows() const { return rows_; }
   [[nodiscard]] T const* data() const { return values_; }
+  /// Where the values are.
+  [[nodiscard]] tapeless::device device() const { return where_; }
 
  private:
   T const* values_;
   std::size_t rows_;
+  tapeless::device where_;
 };
 
 template <class Derived, class T, std::size_t R, std::size_t C>

@@ -90,6 +90,8 @@ struct local_sums {
   constexpr void operator()(accumulator<K>&) const noexcept {}
 };
 
+inline namespace TAPELESS_UNIT {
+
 /// The values of the outputs of `prog` (expressions of static shape whose
 /// parameters are `Vars`, read from `root`), from one pass over the rows, as
 /// `tl::matrix`es. `combine(acc)` sees the pass's row sums before the outputs
@@ -112,6 +114,8 @@ auto evaluate(Program& prog, Root const& root, Combine& combine) {
       },
       run.outputs);
 }
+
+}  // namespace TAPELESS_UNIT
 
 /// The program that evaluates `make_outputs()` (outputs of the expression `e`),
 /// from this thread's cache when `e` is the expression it was built for.
@@ -156,6 +160,8 @@ void check_passed_params(E const& e, Ps const&... ps) {
   };
   (check(ps), ...);
 }
+
+inline namespace TAPELESS_UNIT {
 
 /// `value_and_grad` of the expression `e`, with `combine` applied to the row sums.
 template <class E, class Combine, parameter... Ps>
@@ -210,7 +216,11 @@ auto value_of(E const& e, Combine& combine) {
   }
 }
 
+}  // namespace TAPELESS_UNIT
+
 }  // namespace detail
+
+inline namespace TAPELESS_UNIT {  // see config.hpp
 
 /// The loss and its gradient with respect to each parameter, from one pass
 /// over the data.
@@ -236,5 +246,7 @@ auto value(X const& x) {
   detail::local_sums combine;
   return detail::value_of(detail::as_expr(x), combine);
 }
+
+}  // namespace TAPELESS_UNIT
 
 }  // namespace tapeless

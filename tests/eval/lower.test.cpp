@@ -173,7 +173,7 @@ TEST_CASE("lower: the lecture's losses have no padding bytes, so equal losses ha
   auto const exercise1 = tl::detail::as_expr(tl::mean(tl::square(x * v + b - y)));
   static_assert(std::has_unique_object_representations_v<std::remove_cvref_t<decltype(quiz1)>>);
   static_assert(std::has_unique_object_representations_v<std::remove_cvref_t<decltype(exercise1)>>);
-  // data (pointer, rows) twice and two parameters (pointer): nothing else
-  CHECK(sizeof(quiz1) == 2 * 16 + 2 * 8);
-  CHECK(sizeof(exercise1) == 2 * 16 + 2 * 8);
+  // data (pointer, rows, device) twice and two parameters (pointer): nothing else
+  CHECK(sizeof(quiz1) == 2 * 24 + 2 * 8);
+  CHECK(sizeof(exercise1) == 2 * 24 + 2 * 8);
 }

@@ -4,7 +4,9 @@
 // value_and_grad (static-shape outputs) and by building a tensor from an
 // expression with `dyn` rows (each row of the lowered tree, after the pass).
 
+#include "../backend/cuda/row_pass.hpp"
 #include "../backend/thrust/row_pass.hpp"
+#include "../device.hpp"
 #include "../expr/node.hpp"
 #include "../param.hpp"
 #include "lower.hpp"
@@ -87,15 +89,65 @@ auto lower_program(Outputs const& outputs) {
   return program<decltype(pass), decltype(lowered)>{pass, lowered};
 }
 
-/// Runs `prog` once over the rows with the current values of the parameters of `root`.
-template <class T, class Vars, class Pass, class Lowered, class Root>
-auto run_program(program<Pass, Lowered>& prog, Root const& root) {
+/// Where the rows that `root` reads are: cpu when it reads none. Throws when
+/// they are on more than one device.
+template <class Root>
+device data_device(Root const& root) {
+  device where = cpu;
+  bool seen = false, mixed = false;
+  auto visit = [&]<class Leaf>(Leaf const& leaf) {
+    if constexpr (is_data<Leaf>) {
+      mixed = mixed || (seen && leaf.where != where);
+      where = leaf.where;
+      seen = true;
+    }
+  };
+  for_each_leaf(root, visit);
+  if (mixed)
+    fail("tapeless::value_and_grad: the loss reads data on cpu and on cuda; move them to one device "
+         "(.to(device)) first");
+  return where;
+}
+
+/// Runs `prog` once over the rows with the current values of the parameters of
+/// `root`; `run(pass, n)` runs the pass where the rows are.
+template <class T, class Vars, class Pass, class Lowered, class Root, class Run>
+auto run_program_with(program<Pass, Lowered>& prog, Root const& root, Run run) {
   constexpr std::size_t P = param_block_size<Vars>;
   gather_params<T, Vars>(root, prog.pass.params);
-  pass_result<T, P, Pass::sums, Lowered> result{{}, run_pass<Pass::sums>(prog.pass, prog.pass.n), prog.outputs};
-  for (std::size_t k = 0; k < P; ++k) result.block[k] = prog.pass.params[k];
+  pass_result<T, P, Pass::sums, Lowered> result{{}, run(prog.pass, prog.pass.n), prog.outputs};
+  if constexpr (P > 0)
+    for (std::size_t k = 0; k < P; ++k) result.block[k] = prog.pass.params[k];
   return result;
 }
+
+/// The host pass (`run_pass`), as `run_program_with` takes it.
+struct host_pass {
+  template <class Pass>
+  accumulator<Pass::sums> operator()(Pass const& pass, std::size_t n) const {
+    return run_pass<Pass::sums>(pass, n);
+  }
+};
+
+inline namespace TAPELESS_UNIT {
+
+/// Runs `prog` once over the rows, on the device that holds them: the host, or
+/// in an nvcc translation unit a CUDA device (backend/cuda/row_pass.hpp).
+template <class T, class Vars, class Pass, class Lowered, class Root>
+auto run_program(program<Pass, Lowered>& prog, Root const& root) {
+  if (data_device(root) == cuda) {
+#if defined(__CUDACC__)
+    return run_program_with<T, Vars>(
+        prog, root, [](Pass const& pass, std::size_t n) { return run_pass_cuda<Pass::sums>(pass, n); });
+#else
+    fail("tapeless::value_and_grad: the data are on cuda, and this file was not compiled by nvcc; compile the "
+         "files that evaluate losses over device data with nvcc (TAPELESS_ENABLE_CUDA)");
+#endif
+  }
+  return run_program_with<T, Vars>(prog, root, host_pass{});
+}
+
+}  // namespace TAPELESS_UNIT
 
 /// The program of `E` built last on this thread, and the bytes of the
 /// expression it was built for. Every run-time input of a lowering (data
@@ -149,8 +201,11 @@ template <class U, class E>
 void evaluate_rows(E const& e, U* out) {
   using T = value_type_t<E>;
   using Vars = typename params_of<type_list<>, E>::type;
+  if (data_device(e) != cpu)
+    fail("tapeless::tensor: the expression reads data on cuda, and a tensor is built on the host; copy the data "
+         "to the host first (.to(tl::cpu))");
   auto prog = lower_program<T, Vars>(std::tuple{e});
-  auto const run = run_program<T, Vars>(prog, e);
+  auto const run = run_program_with<T, Vars>(prog, e, host_pass{});
   auto const ctx = run.context();
   auto const& lowered = std::get<0>(run.outputs);
   constexpr std::size_t C = shape_of_t<E>::cols;

@@ -5,11 +5,13 @@
 //   d(x²)); symbolic identity lives in the type, so builders fold them away.
 // - `unit<R, C, I, J>`: the one-hot R×C matrix, d(w)/d(w_IJ) for a matrix parameter.
 // - `scalar<T>`: a number known at run time (`0.5 * x`).
-// - `data<T, R, C>`: a row-major view of a tensor (the model's inputs and targets).
+// - `data<T, R, C>`: a row-major view of a tensor (the model's inputs and targets), in
+//   host or device memory.
 // - `param_ref<Name, R, C, T>`: a parameter, by name; reads its current values.
 // - `param_slot<Offset, R, C, T>` and `reduced<T, R, C>`: what lowering substitutes for
 //   parameters and row sums (integers only in their types: kernel-friendly).
 
+#include "../device.hpp"
 #include "../fixed_name.hpp"
 #include "node.hpp"
 
@@ -60,6 +62,7 @@ struct data : node<data<T, R, C>> {
   using value_type = T;
   T const* ptr;
   std::size_t n;  // rows at run time (== R when static)
+  tapeless::device where = tapeless::cpu;  // where `ptr` points: read there only
 
   [[nodiscard]] constexpr std::size_t rows() const { return n; }
   template <class U, class Ctx>
@@ -156,3 +159,10 @@ namespace tapeless {
 template <int N>
 inline constexpr expr::constant<N> lit{};
 }  // namespace tapeless
+
+namespace tapeless::detail {
+template <class E>
+inline constexpr bool is_data = false;
+template <class T, std::size_t R, std::size_t C>
+inline constexpr bool is_data<expr::data<T, R, C>> = true;
+}  // namespace tapeless::detail

@@ -1,0 +1,76 @@
+// Where the rows are: a view may be of device memory (tl::cuda); a loss reads
+// its data on one device, and only an nvcc translation unit runs a pass on the
+// GPU. In this (host) unit every path that would read device memory is an error.
+#include <tapeless/tapeless.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace tl = tapeless;
+using tl::dyn;
+
+namespace {
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (tl::error const& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("placement: tensors are on the host, views where they are said to be, and leaves carry it") {
+  tl::tensor<float, dyn, 3> X{{1, 2, 3}, {4, 5, 6}};
+  CHECK(X.device() == tl::cpu);
+  CHECK(X.expr().where == tl::cpu);
+  std::vector<float> memory(6);
+  tl::tensor_view<float, dyn, 3> const host_view{memory.data(), 2};
+  tl::tensor_view<float, dyn, 3> const device_view{memory.data(), 2, tl::cuda};
+  CHECK(host_view.device() == tl::cpu);
+  CHECK(device_view.device() == tl::cuda);
+  CHECK(device_view.expr().where == tl::cuda);
+  // The leaf stays free of padding: the program cache compares its bytes.
+  static_assert(std::has_unique_object_representations_v<tl::expr::data<float, dyn, 3>>);
+}
+
+TEST_CASE("placement: a loss over data on two devices is an error, before any pass") {
+  std::vector<float> memory(2);
+  tl::tensor<float, dyn, 1> x{{1}, {2}};
+  tl::tensor_view<float, dyn, 1> const y{memory.data(), 2, tl::cuda};
+  tl::param<"w"> w;
+  CHECK(error_of([&] { (void)tl::value_and_grad(tl::mse_loss(x * w, y), w); }) ==
+        "tapeless::value_and_grad: the loss reads data on cpu and on cuda; move them to one device (.to(device)) "
+        "first");
+}
+
+TEST_CASE("placement: data on cuda in a host translation unit is an error, not a read of device memory") {
+  std::vector<float> memory(4);
+  tl::tensor_view<float, dyn, 1> const x{memory.data(), 2, tl::cuda}, y{memory.data() + 2, 2, tl::cuda};
+  tl::param<"w"> w;
+  CHECK(error_of([&] { (void)tl::value_and_grad(tl::mse_loss(x * w, y), w); }) ==
+        "tapeless::value_and_grad: the data are on cuda, and this file was not compiled by nvcc; compile the files "
+        "that evaluate losses over device data with nvcc (TAPELESS_ENABLE_CUDA)");
+  CHECK(error_of([&] { (void)tl::tensor<float, dyn, 1>(x - tl::mean(x)); }) ==
+        "tapeless::tensor: the expression reads data on cuda, and a tensor is built on the host; copy the data to "
+        "the host first (.to(tl::cpu))");
+  CHECK(error_of([&] { (void)x(0, 0); }) ==
+        "tapeless::tensor: element access reads the values on the host, and they are on cuda; copy them first "
+        "(.to(tl::cpu))");
+  CHECK(error_of([&] { (void)x.mean(0); }).find("they are on cuda") != std::string::npos);
+}
+
+TEST_CASE("placement: mini-batches and splits of device data are refused") {
+  std::vector<float> memory(8);
+  tl::tensor_view<float, dyn, 1> const x{memory.data(), 4, tl::cuda};
+  tl::tensor<float, dyn, 1> y{{1}, {2}, {3}, {4}};
+  CHECK(error_of([&] { (void)tl::batches(x, y, {.batch_size = 2}); }) ==
+        "tapeless::batches: X and y must be on the host (cpu), they are on cuda and cpu; copy them first "
+        "(.to(tl::cpu))");
+  CHECK(error_of([&] { (void)tl::train_test_split(x, y, {.test_size = 0.5}); }).find("they are on cuda and cpu") !=
+        std::string::npos);
+}
