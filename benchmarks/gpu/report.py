@@ -32,10 +32,10 @@ LECTURE_ONLY = {"hand-1launch", "jax.fori_loop"}
 DESCRIPTIONS = {
     "floor": "a plain reduction (Σ X + Σ y, 16-byte loads, CUB block reduce), the fastest of 4 grids: "
              "the card's read bandwidth, timed kernel + combine with CUDA events",
-    "tapeless": "one training step as `tl::value_and_grad` on device data will run it once it dispatches there "
-                "(issue 6): the lowered one-pass program of `tl::mse_loss(X.matmul(w) + b, y)` and its reverse "
-                "gradients, `tl::detail::run_pass_cuda` (pass kernel + combine kernel + copy of the K row sums), "
-                "the loss and gradients read from the sums, SGD on the host. Lecture problems: that step per "
+    "tapeless": "one training step: `tl::value_and_grad(tl::mse_loss(X.matmul(w) + b, y), w, b)` over views of "
+                "device memory, which runs the pass on the GPU (`tl::detail::run_pass_cuda`: pass kernel + combine "
+                "kernel + copy of the K row sums) and reads the loss and gradients from the sums; SGD on the host. "
+                "Lecture problems: that step per "
                 "epoch (a launch and a copy each); the many-steps-in-one-launch loop of issue 6 item 3 is not "
                 "implemented yet",
     "hand": "a hand-written fused CUDA kernel at compile-time D: grid-stride over groups of 4 rows (16-byte "

@@ -1,14 +1,12 @@
 #pragma once
-// tapeless's training step on rows in device memory, as `tl::value_and_grad(loss, w, b)` +
-// `optimizer.step(grads)` will run it once value_and_grad dispatches on where the data are
-// (issue 6): the loss `tl::mse_loss(X.matmul(w) + b, Y)` (mean) lowered once to the one-pass
-// program value_and_grad builds (memoize, reverse-mode gradients of w and b), then per step:
-// gather the parameter values into the pass, `tl::detail::run_pass_cuda` over the rows (one pass
-// kernel, one combine kernel, one copy of the K sums to the host), read the loss and gradients
-// from the sums as value_and_grad does, and an SGD update of w and b on the host.
+// tapeless's training step on rows in device memory: `tl::value_and_grad(loss, w, b)` over views
+// of device memory (`tl::tensor_view(ptr, n, tl::cuda)`), which in this nvcc translation unit
+// runs the pass on the GPU (one pass kernel, one combine kernel, one copy of the K sums to the
+// host) and reads the loss and gradients from the sums; then an SGD update of w and b on the
+// host, as torch.optim.SGD.
 //
-// `OnDevice = false` runs the same program with the host pass (`tl::detail::run_pass`) over host
-// rows: what `bench.gpu.step --cpu-selftest` checks without a GPU.
+// `OnDevice = false` runs the same call over host rows (views marked tl::cpu): the host pass,
+// what `bench.gpu.step --cpu-selftest` checks without a GPU.
 
 #include <tapeless/backend/cuda/row_pass.hpp>
 #include <tapeless/tapeless.hpp>
@@ -68,32 +66,25 @@ auto with_tapeless(float const* x, float const* y, std::size_t n, Body&& body) {
   namespace tl = tapeless;
   tl::param<"w", D, 1> w;
   tl::param<"b"> b;
-  tl::tensor_view<float, tl::dyn, D> const X{x, n};
-  tl::tensor_view<float, tl::dyn, 1> const Y{y, n};
-  auto const cost = tl::detail::as_expr(tl::mse_loss(X.matmul(w) + b, Y));
-  using Vars = typename tl::detail::params_of<tl::detail::type_list<>, decltype(cost)>::type;
-  auto const m = tl::detail::memoize(cost);
-  auto program = [&] {
-    if constexpr (tl::detail::reverse_ready<std::remove_cvref_t<decltype(m)>>())
-      return tl::detail::lower_program<float, Vars>(
-          std::tuple{m, tl::detail::reverse_gradient(m, w), tl::detail::reverse_gradient(m, b)});
-    else
-      return tl::detail::lower_program<float, Vars>(std::tuple{m, tl::grad(m, w), tl::grad(m, b)});
-  }();
-  constexpr std::size_t K = std::remove_cvref_t<decltype(program.pass)>::sums;
+  tl::device const where = OnDevice ? tl::cuda : tl::cpu;
+  tl::tensor_view<float, tl::dyn, D> const X{x, n, where};
+  tl::tensor_view<float, tl::dyn, 1> const Y{y, n, where};
+  auto const cost = tl::mse_loss(X.matmul(w) + b, Y);
+  // K, the pass's row sums, for the report: the type of the program value_and_grad lowers.
+  auto const e = tl::detail::as_expr(cost);
+  using Vars = typename tl::detail::params_of<tl::detail::type_list<>, decltype(e)>::type;
+  using M = decltype(tl::detail::memoize(e));
+  using Program = decltype(tl::detail::lower_program<float, Vars>(
+      std::tuple{std::declval<M const&>(), tl::detail::reverse_gradient(std::declval<M const&>(), w),
+                 tl::detail::reverse_gradient(std::declval<M const&>(), b)}));
+  constexpr std::size_t K = std::remove_cvref_t<decltype(std::declval<Program&>().pass)>::sums;
 
   auto evaluate = [&]() {
-    tl::detail::gather_params<float, Vars>(cost, program.pass.params);
-    tl::detail::accumulator<K> acc;
-    if constexpr (OnDevice)
-      acc = tl::detail::run_pass_cuda<K>(program.pass, n);
-    else
-      acc = tl::detail::run_pass<K>(program.pass, n);
-    tl::expr::context<float> const ctx{program.pass.params, acc.v};
+    auto const [value, grads] = tl::value_and_grad(cost, w, b);
     tapeless_values<D> v{};
-    v.loss = std::get<0>(program.outputs).template at<float>(0, ctx)[0];
-    for (std::size_t r = 0; r < D; ++r) v.grad[r] = std::get<1>(program.outputs).template at<float>(r, ctx)[0];
-    v.grad[D] = std::get<2>(program.outputs).template at<float>(0, ctx)[0];
+    v.loss = value;
+    for (std::size_t r = 0; r < D; ++r) v.grad[r] = grads[w][r];
+    v.grad[D] = grads[b].item();
     return v;
   };
   tapeless_session<D, decltype(w), decltype(b), decltype(evaluate)> session{w, b, evaluate, K, n};
