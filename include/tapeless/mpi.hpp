@@ -237,7 +237,8 @@ std::size_t handshake(communicator const& comm, std::uint64_t signature, std::st
     failure = "an exception that is not a std::exception";
   }
   auto const ranks = static_cast<std::size_t>(comm.size());
-  std::vector<hello> all(ranks);
+  thread_local std::vector<hello> all;  // no allocation per step
+  all.resize(ranks);
   check(MPI_Allgather(&mine, 3, MPI_UINT64_T, all.data(), 3, MPI_UINT64_T, comm.native()), "MPI_Allgather");
 
   std::size_t first_failed = ranks, first_different = ranks;
