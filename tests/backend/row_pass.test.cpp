@@ -1,6 +1,7 @@
 // tests for include/tapeless/backend/thrust/row_pass.hpp: the one pass over
 // the rows, across block boundaries, thread counts and sizes.
 #include "laws/gradcheck.hpp"
+#include "laws/lowering.hpp"
 
 #include <tapeless/backend/thrust/row_pass.hpp>
 #include <tapeless/tapeless.hpp>
@@ -140,20 +141,6 @@ TEST_CASE("row_pass: an accumulator of K doubles adds elementwise") {
 }
 
 namespace {
-/// The lowered program of the summed squared error and its gradients over X, y (as value_and_grad
-/// builds it; a sum, so that no rows is a valid pass).
-template <std::size_t D>
-auto squared_error_program(tl::tensor<float, dyn, D> const& X, tl::tensor<float, dyn, 1> const& y,
-                     tl::param<"w", D, 1> const& w, tl::param<"b"> const& b) {
-  auto const cost = tl::detail::as_expr(tl::mse_loss(X.matmul(w) + b, y, tl::reduction::sum));
-  using Vars = typename tl::detail::params_of<tl::detail::type_list<>, decltype(cost)>::type;
-  auto const m = tl::detail::memoize(cost);
-  auto program = tl::detail::lower_program<float, Vars>(
-      std::tuple{m, tl::detail::reverse_gradient(m, w), tl::detail::reverse_gradient(m, b)});
-  tl::detail::gather_params<float, Vars>(cost, program.pass.params);
-  return program;
-}
-
 /// The pass run as G GPU threads would run it (thread t: rows t, t + G, …), the
 /// threads' sums added in thread order.
 template <std::size_t K, class Pass>
@@ -179,7 +166,7 @@ TEST_CASE("row_pass: the strided share of each GPU thread covers every row once,
     for (std::size_t i = 0; i < n; ++i) y.data()[i] = static_cast<float>(r());
     tl::param<"w", 3, 1> w{{0.5f}, {-0.25f}, {1.5f}};
     tl::param<"b"> b{0.125f};
-    auto const program = squared_error_program(X, y, w, b);
+    auto const program = laws::squared_error_program<3>(X.data(), y.data(), n, w, b);
     using Pass = std::remove_cvref_t<decltype(program.pass)>;
     constexpr std::size_t K = Pass::sums;
     auto const blocks = tl::detail::run_pass<K>(program.pass, n);

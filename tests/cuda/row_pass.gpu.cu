@@ -1,8 +1,9 @@
 // The pass on a GPU (backend/cuda/row_pass.hpp) against the host pass on the
 // same rows: sizes around block and grid boundaries, two widths, determinism,
 // and a pass over more than 2^31 rows (64-bit row indices).
-#include <doctest/doctest.h>
+#include "laws/lowering.hpp"
 
+#include <doctest/doctest.h>
 #include <tapeless/backend/cuda/row_pass.hpp>
 #include <tapeless/tapeless.hpp>
 
@@ -15,22 +16,6 @@ namespace tl = tapeless;
 using tl::dyn;
 
 namespace {
-
-/// The lowered program of Σ (X w + b − y)² and its gradients over the rows at X, y (host or device
-/// memory: lowering reads no data).
-template <std::size_t D>
-auto squared_error_program(float const* x, float const* y, std::size_t n, tl::param<"w", D, 1> const& w,
-                           tl::param<"b"> const& b) {
-  tl::tensor_view<float, dyn, D> const X{x, n};
-  tl::tensor_view<float, dyn, 1> const Y{y, n};
-  auto const cost = tl::detail::as_expr(tl::mse_loss(X.matmul(w) + b, Y, tl::reduction::sum));
-  using Vars = typename tl::detail::params_of<tl::detail::type_list<>, decltype(cost)>::type;
-  auto const m = tl::detail::memoize(cost);
-  auto program = tl::detail::lower_program<float, Vars>(
-      std::tuple{m, tl::detail::reverse_gradient(m, w), tl::detail::reverse_gradient(m, b)});
-  tl::detail::gather_params<float, Vars>(cost, program.pass.params);
-  return program;
-}
 
 bool close(double a, double b, double rel) {
   return std::abs(a - b) <= rel * std::fmax(1.0, std::fmax(std::abs(a), std::abs(b)));
@@ -50,8 +35,8 @@ void compare_with_host(std::size_t n) {
   for (std::size_t k = 0; k < D; ++k) w[k] = 0.25f * static_cast<float>(k) - 0.5f;
   tl::param<"b"> b{0.125f};
 
-  auto const host = squared_error_program<D>(x.data(), y.data(), n, w, b);
-  auto const device = squared_error_program<D>(dx.data(), dy.data(), n, w, b);
+  auto const host = laws::squared_error_program<D>(x.data(), y.data(), n, w, b);
+  auto const device = laws::squared_error_program<D>(dx.data(), dy.data(), n, w, b);
   constexpr std::size_t K = std::remove_cvref_t<decltype(host.pass)>::sums;
   auto const expected = tl::detail::run_pass<K>(host.pass, n);
   auto const got = tl::detail::run_pass_cuda<K>(device.pass, n);
@@ -95,7 +80,7 @@ TEST_CASE("gpu pass: more than 2^31 rows (64-bit row indices)") {
   tl::detail::check_cuda(cudaGetLastError(), "launching fill_pattern");
   tl::param<"w", 1, 1> w{1.0f};
   tl::param<"b"> b{0.5f};
-  auto const program = squared_error_program<1>(x.data(), y.data(), n, w, b);
+  auto const program = laws::squared_error_program<1>(x.data(), y.data(), n, w, b);
   constexpr std::size_t K = std::remove_cvref_t<decltype(program.pass)>::sums;
   auto const got = tl::detail::run_pass_cuda<K>(program.pass, n);
 

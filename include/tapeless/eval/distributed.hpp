@@ -38,12 +38,10 @@ inline constexpr bool is_mean_over_rows<expr::mean<X>> = shape_of_t<X>::rows == 
 
 /// Whether `E` holds a mean over rows.
 template <class E>
+struct is_mean_over_rows_node : std::bool_constant<is_mean_over_rows<E>> {};
+template <class E>
 constexpr bool has_mean_over_rows() {
-  if constexpr (is_mean_over_rows<E>) return true;
-  else
-    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
-      return (has_mean_over_rows<std::remove_cvref_t<Cs>>() || ... || false);
-    }(std::type_identity<children_t<E>>{});
+  return any_node<is_mean_over_rows_node, E>();
 }
 
 /// Rewrites every mean over rows, `mean(x)`, as `sum(x) · 1/(rows · C)` for

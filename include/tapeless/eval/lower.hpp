@@ -79,13 +79,22 @@ inline constexpr bool keeps_elements = expr::detail::is_colsum<E> || expr::detai
 template <class E>
 using children_t = decltype(children_of(std::declval<E const&>()));
 
-template <class E>
-constexpr bool contains_row_reduction() {
-  if constexpr (is_row_reduction<E>) return true;
+/// Whether `E` or a node inside it satisfies `Pick` (`Pick<N>::value`).
+template <template <class> class Pick, class E>
+constexpr bool any_node() {
+  if constexpr (Pick<E>::value) return true;
   else
     return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
-      return (contains_row_reduction<std::remove_cvref_t<Cs>>() || ... || false);
+      return (any_node<Pick, std::remove_cvref_t<Cs>>() || ... || false);
     }(std::type_identity<children_t<E>>{});
+}
+
+template <class E>
+struct is_row_reduction_node : std::bool_constant<is_row_reduction<E>> {};
+
+template <class E>
+constexpr bool contains_row_reduction() {
+  return any_node<is_row_reduction_node, E>();
 }
 
 /// True when a row reduction sits inside another (two passes would be needed).
