@@ -17,6 +17,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #if defined(__CUDACC__)
 #  include <cuda_runtime_api.h>
@@ -100,6 +101,78 @@ inline std::string byte_size(std::size_t bytes) {
   else std::snprintf(text, sizeof text, "%.1f %s", value, units[unit]);
   return text;
 }
+
+/// Which way a copy of device memory goes.
+enum class copy_kind { to_device, to_host, within_device };
+
+/// How one kind of device memory is allocated, freed and copied. Only nvcc
+/// translation units can make CUDA calls, so the code that allocates device
+/// memory (backend/cuda/buffer.hpp) hands these with it, and a host unit can
+/// still copy, free and read back memory an nvcc unit allocated.
+struct device_ops {
+  void* (*allocate)(std::size_t bytes);  // throws on failure
+  void (*release)(void* pointer) noexcept;
+  void (*copy)(void* to, void const* from, std::size_t bytes, copy_kind kind);  // throws on failure
+};
+
+/// An owning handle of `bytes` bytes of device memory, with the operations
+/// that made it: the same layout in host and nvcc units (a `tl::tensor` on
+/// cuda holds one). A copy is a new allocation on the same device.
+class device_memory {
+ public:
+  device_memory() = default;
+  device_memory(std::size_t bytes, device_ops const& ops) : ops_(&ops), bytes_(bytes) {
+    if (bytes > 0) pointer_ = ops.allocate(bytes);
+  }
+  device_memory(device_memory const& other) : ops_(other.ops_), bytes_(other.bytes_) {
+    if (other.pointer_ == nullptr) return;
+    pointer_ = ops_->allocate(bytes_);
+    try {
+      ops_->copy(pointer_, other.pointer_, bytes_, copy_kind::within_device);
+    } catch (...) {
+      ops_->release(pointer_);
+      throw;
+    }
+  }
+  device_memory(device_memory&& other) noexcept
+      : ops_(std::exchange(other.ops_, nullptr)),
+        pointer_(std::exchange(other.pointer_, nullptr)),
+        bytes_(std::exchange(other.bytes_, 0)) {}
+  device_memory& operator=(device_memory other) noexcept {
+    std::swap(ops_, other.ops_);
+    std::swap(pointer_, other.pointer_);
+    std::swap(bytes_, other.bytes_);
+    return *this;
+  }
+  ~device_memory() {
+    if (pointer_ != nullptr) ops_->release(pointer_);
+  }
+
+  /// True when this handle holds device memory (possibly of zero bytes).
+  [[nodiscard]] explicit operator bool() const noexcept { return ops_ != nullptr; }
+  [[nodiscard]] void* get() const noexcept { return pointer_; }
+  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+  /// Copies `bytes` bytes from host memory at `from` to the start of this memory.
+  void copy_from_host(void const* from, std::size_t bytes) {
+    check_fits(bytes);
+    if (bytes > 0) ops_->copy(pointer_, from, bytes, copy_kind::to_device);
+  }
+  /// Copies the first `bytes` bytes of this memory to host memory at `to`.
+  void copy_to_host(void* to, std::size_t bytes) const {
+    check_fits(bytes);
+    if (bytes > 0) ops_->copy(to, pointer_, bytes, copy_kind::to_host);
+  }
+
+ private:
+  void check_fits(std::size_t bytes) const {
+    if (bytes > bytes_)
+      fail("tapeless: a copy of " + byte_size(bytes) + " does not fit in " + byte_size(bytes_) + " of device memory");
+  }
+
+  device_ops const* ops_ = nullptr;
+  void* pointer_ = nullptr;
+  std::size_t bytes_ = 0;
+};
 
 #if defined(__CUDACC__)
 /// Throws `cuda_error` unless `rc` is `cudaSuccess`; `bytes`, when given, is the

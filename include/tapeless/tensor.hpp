@@ -5,7 +5,16 @@
 // Columns are static; rows are static or `tl::dyn` (the batch). In an
 // expression a tensor appears as a view (`expr::data`): the tensor must
 // outlive the expressions built from it, as with a `std::span`.
+//
+// A tensor lives on a device, as on the lecture's GPU slide:
+//
+//     auto device = tl::cuda_available() ? tl::cuda : tl::cpu;
+//     auto x = x_train.to(device);   // a copy in GPU memory, or x_train itself
+//
+// Moving data to cuda takes an nvcc translation unit (in a host one it is a
+// `tl::error`); any unit can bring it back with `.to(tl::cpu)`.
 
+#include "backend/cuda/buffer.hpp"
 #include "device.hpp"
 #include "expr/leaf.hpp"
 #include "eval/evaluate.hpp"
@@ -13,6 +22,7 @@
 #include "expr/node.hpp"
 #include "shape.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <initializer_list>
@@ -20,6 +30,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -111,32 +122,90 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
   }
   /// Evaluates an expression of a compatible shape into a new tensor; reductions
   /// over rows inside it (`x - mean(x)`) are computed once, in one pass.
-  template <expression E>
+  /// The tensor is on the device of the expression's data (a GPU's in an nvcc
+  /// translation unit; in a host unit, data on cuda are a `tl::error`).
+  template <expression E, class Unit = detail::unit>
     requires(shape_of_t<E>::cols == C && (shape_of_t<E>::rows == R || R == dyn))
-  explicit tensor(E const& e) : tensor(detail::rows_of(e)) {
+  explicit tensor(E const& e) : rows_(detail::rows_of(e)) {
     static_assert(!detail::has_nested_row_reduction<E>(),
                   "tapeless::tensor: the expression is not row-separable (a reduction over rows sits inside "
                   "another); build the inner reduction into a tensor first");
-    detail::evaluate_rows(e, values_.data());
+    detail::check_extents<R, C>();
+    detail::check_row_count(R, rows_, "tensor");
+    tapeless::device const where = detail::data_device(e);
+    if (where == cpu) {
+      values_.resize(checked_size(rows_));
+      detail::evaluate_rows(e, values_.data());
+    } else {
+      on_device_ = Unit::allocate(where, checked_size(rows_) * sizeof(T), "tensor");
+      Unit::evaluate_rows(where, e, data(), "tensor");
+    }
   }
 
   [[nodiscard]] std::size_t rows() const { return rows_; }
-  /// Where the values are (a tensor holds host memory; a view may be of device memory).
-  [[nodiscard]] static constexpr tapeless::device device() { return cpu; }
-  [[nodiscard]] T* data() { return values_.data(); }
-  [[nodiscard]] T const* data() const { return values_.data(); }
+  /// Where the values are: `tl::cpu`, or `tl::cuda` after `.to(tl::cuda)`.
+  [[nodiscard]] tapeless::device device() const { return on_device_ ? cuda : cpu; }
+  /// The first value, in the memory of `device()`.
+  [[nodiscard]] T* data() { return on_device_ ? static_cast<T*>(on_device_.get()) : values_.data(); }
+  [[nodiscard]] T const* data() const { return on_device_ ? static_cast<T const*>(on_device_.get()) : values_.data(); }
   using detail::tensor_access<tensor, T, R, C>::operator();
-  T& operator()(std::size_t i, std::size_t j) { return values_[i * C + j]; }
-  [[nodiscard]] tensor_view<T, R, C> view() const { return {data(), rows_}; }
+  T& operator()(std::size_t i, std::size_t j) {
+    this->check_on_host("element access");
+    return values_[i * C + j];
+  }
+  [[nodiscard]] tensor_view<T, R, C> view() const { return {data(), rows_, device()}; }
+
+  /// The values on `where`, like PyTorch's `x.to(device)`: a copy on the other
+  /// device, or on the same device this tensor (moved from an rvalue, else
+  /// copied). Placing values on cuda takes an nvcc translation unit (in a host
+  /// unit it is a `tl::error`); any unit can copy them back to cpu.
+  /// `tl::cuda_error` when a copy fails (out of device memory, no GPU).
+  template <class Unit = detail::unit>
+  [[nodiscard]] tensor to(tapeless::device where) const& {
+    if (where == device()) return *this;
+    if (where == cpu) {  // with the operations that allocated this memory: any unit can
+      tensor out(rows_);
+      on_device_.copy_to_host(out.values_.data(), out.values_.size() * sizeof(T));
+      return out;
+    }
+    return tensor(view(), where, Unit{});
+  }
+  template <class Unit = detail::unit>
+  [[nodiscard]] tensor to(tapeless::device where) && {
+    if (where == device()) return std::move(*this);
+    return std::as_const(*this).template to<Unit>(where);
+  }
 
  private:
+  template <class, std::size_t, std::size_t>
+  friend class tensor_view;
+
+  /// A copy of `from` on `where`.
+  template <class Unit>
+  tensor(tensor_view<T, R, C> const& from, tapeless::device where, Unit) : rows_(from.rows()) {
+    detail::check_extents<R, C>();
+    std::size_t const count = checked_size(rows_);
+    if (where == cpu) {
+      values_.resize(count);
+      if (from.device() == cpu) std::copy(from.data(), from.data() + count, values_.data());
+      else
+        Unit::copy(from.device(), values_.data(), from.data(), count * sizeof(T), detail::copy_kind::to_host,
+                   "tensor_view::to");
+    } else {
+      on_device_ = Unit::allocate(where, count * sizeof(T), "tensor::to");
+      auto const kind = from.device() == cpu ? detail::copy_kind::to_device : detail::copy_kind::within_device;
+      Unit::copy(where, on_device_.get(), from.data(), count * sizeof(T), kind, "tensor::to");
+    }
+  }
+
   static std::size_t checked_size(std::size_t rows) {
     TAPELESS_CHECK(rows <= std::vector<T>().max_size() / C, "tapeless::tensor: too many rows for memory");
     return rows * C;
   }
 
   std::size_t rows_;
-  std::vector<T> values_;
+  std::vector<T> values_;               // the values on the host (empty when on a device)
+  detail::device_memory on_device_;     // the values on a device, when they are there
 };
 
 /// A non-owning view of row-major data the caller owns: in host memory, or
@@ -155,6 +224,12 @@ class tensor_view : public detail::tensor_access<tensor_view<T, R, C>, T, R, C> 
   [[nodiscard]] T const* data() const { return values_; }
   /// Where the values are.
   [[nodiscard]] tapeless::device device() const { return where_; }
+  /// An owning copy of the values on `where` (a `tl::tensor`). Reaching device
+  /// memory takes an nvcc translation unit; in a host unit it is a `tl::error`.
+  template <class Unit = detail::unit>
+  [[nodiscard]] tensor<T, R, C> to(tapeless::device where) const {
+    return tensor<T, R, C>(*this, where, Unit{});
+  }
 
  private:
   T const* values_;
@@ -210,26 +285,43 @@ tensor(tensor<T, R, C>) -> tensor<T, R, C>;
 template <expression E>
 tensor(E) -> tensor<value_type_t<E>, shape_of_t<E>::rows, shape_of_t<E>::cols>;
 
-/// Prints like PyTorch: `tensor([[-1.0000,  0.2000], …])`, four decimals.
-template <class D, class T, std::size_t R, std::size_t C>
-std::ostream& operator<<(std::ostream& os, detail::tensor_access<D, T, R, C> const& a) {
-  auto const& t = static_cast<D const&>(a);
-  std::ostringstream cells;
+namespace detail {
+/// Writes `rows × C` host values like PyTorch, with `suffix` before the closing parenthesis.
+template <class T, std::size_t C>
+std::ostream& print_tensor(std::ostream& os, T const* values, std::size_t rows, std::string_view suffix) {
   std::vector<std::string> text;
   std::size_t width = 0;
-  for (std::size_t i = 0; i < t.rows() * C; ++i) {
+  for (std::size_t i = 0; i < rows * C; ++i) {
     std::ostringstream s;
-    s << std::fixed << std::setprecision(4) << static_cast<double>(t.data()[i]);
+    s << std::fixed << std::setprecision(4) << static_cast<double>(values[i]);
     text.push_back(s.str());
     width = std::max(width, text.back().size());
   }
   os << "tensor([";
-  for (std::size_t i = 0; i < t.rows(); ++i) {
+  for (std::size_t i = 0; i < rows; ++i) {
     os << (i ? ",\n        [" : "[");
     for (std::size_t j = 0; j < C; ++j) os << (j ? ", " : "") << std::setw(static_cast<int>(width)) << text[i * C + j];
     os << ']';
   }
-  return os << "])";
+  return os << ']' << suffix << ')';
+}
+}  // namespace detail
+
+/// Prints like PyTorch: `tensor([[-1.0000,  0.2000], …])`, four decimals; a
+/// tensor on cuda ends `, device='cuda')` (its values are copied to the host to
+/// print). A view of device memory is not printed: copy it first (`.to(tl::cpu)`).
+template <class D, class T, std::size_t R, std::size_t C>
+std::ostream& operator<<(std::ostream& os, detail::tensor_access<D, T, R, C> const& a) {
+  auto const& t = static_cast<D const&>(a);
+  if (t.device() == cpu) return detail::print_tensor<T, C>(os, t.data(), t.rows(), "");
+  if constexpr (detail::owning<D>) {
+    auto const host = t.to(cpu);
+    return detail::print_tensor<T, C>(os, host.data(), host.rows(),
+                                      ", device='" + std::string(t.device().name()) + "'");
+  } else {
+    detail::fail("tapeless::tensor_view: printing reads the values on the host, and they are on " +
+                 std::string(t.device().name()) + "; copy them first (.to(tl::cpu))");
+  }
 }
 
 }  // namespace tapeless

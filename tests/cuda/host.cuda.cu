@@ -5,6 +5,7 @@
 
 #include <tapeless/backend/cuda/buffer.hpp>
 #include <tapeless/device.hpp>
+#include <tapeless/tensor.hpp>
 
 #include <string>
 
@@ -59,4 +60,17 @@ TEST_CASE("cuda: without a device, allocating device memory is a cuda_error, not
   tl::detail::device_buffer<float> empty(0);  // nothing to allocate: no CUDA call
   CHECK(empty.size() == 0);
   CHECK(empty.data() == nullptr);
+}
+
+TEST_CASE("cuda: the lecture's device line picks cpu without a GPU, and x.to(tl::cuda) is then a cuda_error") {
+  if (tl::cuda_available()) return;  // tests.cuda.gpu covers the device
+  tl::tensor<float, tl::dyn, 1> x{{1}, {2}};
+  auto const device = tl::cuda_available() ? tl::cuda : tl::cpu;
+  CHECK(device == tl::cpu);
+  CHECK(x.to(device).device() == tl::cpu);
+  auto const [message, code] = cuda_error_of([&] { (void)x.to(tl::cuda); });
+  CAPTURE(message);
+  CHECK(message.rfind("tapeless: cudaMalloc failed: ", 0) == 0);
+  CHECK(code != static_cast<int>(cudaSuccess));
+  CHECK(x.device() == tl::cpu);
 }

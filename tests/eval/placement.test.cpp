@@ -5,8 +5,10 @@
 
 #include <doctest/doctest.h>
 
+#include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tl = tapeless;
@@ -56,8 +58,8 @@ TEST_CASE("placement: data on cuda in a host translation unit is an error, not a
         "tapeless::value_and_grad: the data are on cuda, and this file was not compiled by nvcc; compile the files "
         "that evaluate losses over device data with nvcc (TAPELESS_ENABLE_CUDA)");
   CHECK(error_of([&] { (void)tl::tensor<float, dyn, 1>(x - tl::mean(x)); }) ==
-        "tapeless::tensor: the expression reads data on cuda, and a tensor is built on the host; copy the data to "
-        "the host first (.to(tl::cpu))");
+        "tapeless::tensor: this file was not compiled by nvcc, so it cannot reach data on cuda; compile the files "
+        "that move data to and from the GPU with nvcc (TAPELESS_ENABLE_CUDA)");
   CHECK(error_of([&] { (void)x(0, 0); }) ==
         "tapeless::tensor: element access reads the values on the host, and they are on cuda; copy them first "
         "(.to(tl::cpu))");
@@ -73,4 +75,44 @@ TEST_CASE("placement: mini-batches and splits of device data are refused") {
         "(.to(tl::cpu))");
   CHECK(error_of([&] { (void)tl::train_test_split(x, y, {.test_size = 0.5}); }).find("they are on cuda and cpu") !=
         std::string::npos);
+}
+
+TEST_CASE("placement: x.to(device) on the host copies, or moves an rvalue, and keeps the values") {
+  tl::tensor<float, dyn, 2> x{{1, 2}, {3, 4}, {5, 6}};
+  auto const device = tl::cuda_available() ? tl::cuda : tl::cpu;  // the lecture's line
+  CHECK(device == tl::cpu);                                       // a host unit has no CUDA
+  auto const copy = x.to(device);
+  CHECK(copy.device() == tl::cpu);
+  CHECK(copy.data() != x.data());
+  CHECK(std::vector<float>(copy.data(), copy.data() + 6) == std::vector<float>{1, 2, 3, 4, 5, 6});
+  float const* const values = x.data();
+  auto const moved = std::move(x).to(tl::cpu);
+  CHECK(moved.data() == values);  // no copy: the tensor is already there
+
+  std::vector<float> memory{7, 8, 9, 10};
+  tl::tensor_view<float, dyn, 2> const view{memory.data(), 2};
+  tl::tensor<float, dyn, 2> const owned = view.to(tl::cpu);
+  CHECK(owned.data() != memory.data());
+  CHECK(owned(1, 0) == 9);
+}
+
+TEST_CASE("placement: a host unit cannot place data on cuda or read it back from a view, and says so") {
+  tl::tensor<float, dyn, 1> x{{1}, {2}};
+  std::string const expected =
+      "tapeless::tensor::to: this file was not compiled by nvcc, so it cannot reach data on cuda; compile the files "
+      "that move data to and from the GPU with nvcc (TAPELESS_ENABLE_CUDA)";
+  CHECK(error_of([&] { (void)x.to(tl::cuda); }) == expected);
+  CHECK(error_of([&] { (void)std::move(x).to(tl::cuda); }) == expected);
+  CHECK(x.device() == tl::cpu);  // a failed move leaves the tensor as it was
+  CHECK(x(1, 0) == 2);
+
+  std::vector<float> memory(2);
+  tl::tensor_view<float, dyn, 1> const on_gpu{memory.data(), 2, tl::cuda};
+  CHECK(error_of([&] { (void)on_gpu.to(tl::cpu); })
+            .starts_with("tapeless::tensor_view::to: this file was not compiled by nvcc"));
+  std::ostringstream out;
+  CHECK(error_of([&] { out << on_gpu; }) ==
+        "tapeless::tensor_view: printing reads the values on the host, and they are on cuda; copy them first "
+        "(.to(tl::cpu))");
+  CHECK(out.str().empty());  // nothing was read from device memory
 }

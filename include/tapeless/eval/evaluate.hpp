@@ -4,6 +4,7 @@
 // value_and_grad (static-shape outputs) and by building a tensor from an
 // expression with `dyn` rows (each row of the lowered tree, after the pass).
 
+#include "../backend/cuda/buffer.hpp"
 #include "../backend/cuda/row_pass.hpp"
 #include "../backend/thrust/row_pass.hpp"
 #include "../device.hpp"
@@ -76,6 +77,7 @@ auto make_pass(Outputs const& outputs) {
 /// one-pass functor and the outer trees, with reductions read from the pass.
 template <class Pass, class Lowered>
 struct program {
+  using pass_type = Pass;
   Pass pass;
   Lowered outputs;
 };
@@ -195,15 +197,13 @@ program_cache<E, Program>& cache_for() {
   return cache;
 }
 
-/// Writes the rows of `e` (any shape, rows `dyn` allowed) to `out`, row-major,
-/// with every reduction over rows computed once, in one pass.
+/// Writes the rows of `e` (any shape, rows `dyn` allowed, data on the host) to
+/// `out` in host memory, row-major, with every reduction over rows computed
+/// once, in one pass.
 template <class U, class E>
 void evaluate_rows(E const& e, U* out) {
   using T = value_type_t<E>;
   using Vars = typename params_of<type_list<>, E>::type;
-  if (data_device(e) != cpu)
-    fail("tapeless::tensor: the expression reads data on cuda, and a tensor is built on the host; copy the data "
-         "to the host first (.to(tl::cpu))");
   auto prog = lower_program<T, Vars>(std::tuple{e});
   auto const run = run_program_with<T, Vars>(prog, e, host_pass{});
   auto const ctx = run.context();
@@ -215,5 +215,100 @@ void evaluate_rows(E const& e, U* out) {
     for (std::size_t j = 0; j < C; ++j) out[r * C + j] = static_cast<U>(v[j]);
   }
 }
+
+#if defined(__CUDACC__)
+/// What a lowered row tree reads besides its data: the parameter values and
+/// the pass's row sums, by value in a launch.
+template <class T, std::size_t P, std::size_t K>
+struct pass_values {
+  T block[P > 0 ? P : 1];
+  accumulator<K> acc;
+};
+
+template <std::size_t C, class T, class U, class Lowered, class Values>
+__global__ void evaluate_rows_kernel(Lowered lowered, Values values, std::size_t n, U* out) {
+  expr::context<T> const ctx{values.block, values.acc.v};
+  std::size_t const stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t r = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; r < n; r += stride) {
+    auto const v = lowered.template at<T>(r, ctx);
+    for (std::size_t j = 0; j < C; ++j) out[r * C + j] = static_cast<U>(v[j]);
+  }
+}
+
+/// `evaluate_rows` with the data and `out` in the current CUDA device's memory:
+/// the pass on the GPU for the reductions over rows, then one thread per row.
+template <class U, class E>
+void evaluate_rows_cuda(E const& e, U* out) {
+  using T = value_type_t<E>;
+  using Vars = typename params_of<type_list<>, E>::type;
+  constexpr std::size_t P = param_block_size<Vars>;
+  auto prog = lower_program<T, Vars>(std::tuple{e});
+  auto const run = run_program_with<T, Vars>(
+      prog, e, [](auto const& pass, std::size_t n) {
+        return run_pass_cuda<std::remove_cvref_t<decltype(pass)>::sums>(pass, n);
+      });
+  pass_values<T, P, std::remove_cvref_t<decltype(prog.pass)>::sums> values{};
+  std::memcpy(values.block, run.block, sizeof values.block);  // the same size, P or 1
+  values.acc = run.acc;
+  std::size_t const n = rows_of(e);
+  if (n == 0) return;
+  unsigned const blocks = pass_blocks(n);
+  evaluate_rows_kernel<shape_of_t<E>::cols, T>
+      <<<blocks, pass_block_threads>>>(std::get<0>(run.outputs), values, n, out);
+  check_cuda(cudaGetLastError(), "launching the kernel that builds a tensor");
+  check_cuda(cudaDeviceSynchronize(), "building a tensor on the device");
+}
+#endif
+
+inline namespace TAPELESS_UNIT {
+
+/// What this kind of translation unit can do with devices. It is a different
+/// type in host and nvcc units (see TAPELESS_UNIT), so a template that takes
+/// it as a default argument (`tensor::to`, the tensor's constructor from an
+/// expression) has distinct specialisations in the two, and each calls the
+/// operations its unit has: CUDA in an nvcc unit, a `tl::error` in a host one.
+struct unit {
+  /// `bytes` bytes of memory on `where` (not cpu).
+  static device_memory allocate(device where, std::size_t bytes, char const* api) {
+#if defined(__CUDACC__)
+    (void)where, (void)api;
+    return device_memory(bytes, cuda_memory);
+#else
+    (void)bytes;
+    not_nvcc(where, api);
+#endif
+  }
+  /// Copies `bytes` bytes between memory of `where` (not cpu) and the host, or
+  /// within it, as `kind` says.
+  static void copy(device where, void* to, void const* from, std::size_t bytes, copy_kind kind, char const* api) {
+#if defined(__CUDACC__)
+    (void)where, (void)api;
+    if (bytes > 0) cuda_copy(to, from, bytes, kind);
+#else
+    (void)to, (void)from, (void)bytes, (void)kind;
+    not_nvcc(where, api);
+#endif
+  }
+  /// `evaluate_rows` of `e`, whose data are on `where` (not cpu), into `out` there.
+  template <class U, class E>
+  static void evaluate_rows(device where, E const& e, U* out, char const* api) {
+#if defined(__CUDACC__)
+    (void)where, (void)api;
+    evaluate_rows_cuda(e, out);
+#else
+    (void)e, (void)out;
+    not_nvcc(where, api);
+#endif
+  }
+
+ private:
+  [[noreturn]] static void not_nvcc(device where, char const* api) {
+    fail(std::string("tapeless::") + api + ": this file was not compiled by nvcc, so it cannot reach data on " +
+         std::string(where.name()) + "; compile the files that move data to and from the GPU with nvcc "
+         "(TAPELESS_ENABLE_CUDA)");
+  }
+};
+
+}  // namespace TAPELESS_UNIT
 
 }  // namespace tapeless::detail

@@ -55,7 +55,8 @@ struct accumulator {
 template <std::size_t K>
 struct accumulate_plus {
   TAPELESS_HOST_DEVICE accumulator<K> operator()(accumulator<K> a, accumulator<K> const& b) const {
-    for (std::size_t k = 0; k < K; ++k) a.v[k] += b.v[k];
+    if constexpr (K > 0)  // nvcc warns of k < 0 for a pass with no sums
+      for (std::size_t k = 0; k < K; ++k) a.v[k] += b.v[k];
     return a;
   }
 };
@@ -129,8 +130,9 @@ struct block_pass {
         terms.template accumulate_lane<0, T, L>(r + l, lane, l, ctx);
       }
     }
-    for (std::size_t k = 0; k < K; ++k)
-      for (std::size_t l = 0; l < L; ++l) acc.v[k] += lane[k][l];
+    if constexpr (K > 0)
+      for (std::size_t k = 0; k < K; ++k)
+        for (std::size_t l = 0; l < L; ++l) acc.v[k] += lane[k][l];
     return r;
   }
 };
