@@ -14,11 +14,12 @@ struct multivariate_linear_regression_model {
   auto parameters() { return linear.parameters(); }
 };
 
-/// Trains the model; `report(epoch, nb_epochs, cost)` sees every epoch.
+/// Trains the model on `device`; `report(epoch, nb_epochs, cost)` sees every epoch.
 template <class Report>
-void train_module(Report report) {
-  tl::tensor<float, tl::dyn, 3> x_train{{73, 80, 75}, {93, 88, 93}, {89, 91, 90}, {96, 98, 100}, {73, 66, 70}};
-  tl::tensor<float, tl::dyn, 1> y_train{{152}, {185}, {180}, {196}, {142}};
+void train_module(tl::device device, Report report) {
+  auto const x_train =
+      tl::tensor<float, tl::dyn, 3>{{73, 80, 75}, {93, 88, 93}, {89, 91, 90}, {96, 98, 100}, {73, 66, 70}}.to(device);
+  auto const y_train = tl::tensor<float, tl::dyn, 1>{{152}, {185}, {180}, {196}, {142}}.to(device);
 
   multivariate_linear_regression_model model;
   tl::optim::sgd optimizer{model.parameters(), {.lr = 1e-5}};
@@ -37,7 +38,8 @@ void train_module(Report report) {
 
 #ifndef TAPELESS_LECTURE_NO_MAIN
 int main() {
-  train_module([](int epoch, int nb_epochs, float cost) {
+  auto const device = tl::cuda_available() ? tl::cuda : tl::cpu;
+  train_module(device, [](int epoch, int nb_epochs, float cost) {
     std::printf("Epoch %4d/%4d Cost: %.6f\n", epoch, nb_epochs, cost);
   });
 }

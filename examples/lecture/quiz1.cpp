@@ -7,11 +7,13 @@
 
 namespace tl = tapeless;
 
-/// Trains the model with `loss(hypothesis, y_train)`; `report(epoch, nb_epochs, cost, w, b)` sees every epoch.
+/// Trains the model on `device` with `loss(hypothesis, y_train)`; `report(epoch, nb_epochs, cost, w, b)`
+/// sees every epoch.
 template <class Loss, class Report>
-void quiz1(Loss loss, Report report) {
-  tl::tensor<float, tl::dyn, 3> x_train{{73, 80, 75}, {93, 88, 93}, {89, 91, 90}, {96, 98, 100}, {73, 66, 70}};
-  tl::tensor<float, tl::dyn, 1> y_train{{152}, {185}, {180}, {196}, {142}};
+void quiz1(tl::device device, Loss loss, Report report) {
+  auto const x_train =
+      tl::tensor<float, tl::dyn, 3>{{73, 80, 75}, {93, 88, 93}, {89, 91, 90}, {96, 98, 100}, {73, 66, 70}}.to(device);
+  auto const y_train = tl::tensor<float, tl::dyn, 1>{{152}, {185}, {180}, {196}, {142}}.to(device);
 
   tl::param<"w", 3, 1> w;  // torch.zeros((3, 1), requires_grad=True)
   tl::param<"b"> b;
@@ -41,10 +43,11 @@ int main() {
       std::printf("w: [%.4f, %.4f, %.4f]\n", w[0], w[1], w[2]);
     }
   };
+  auto const device = tl::cuda_available() ? tl::cuda : tl::cpu;
   std::printf("cost = tl::mse_loss(hypothesis, y_train)\n");
-  quiz1(functional_mse, print);
+  quiz1(device, functional_mse, print);
 
   std::printf("\nloss = tl::nn::mse_loss{}; cost = loss(hypothesis, y_train)\n");
-  quiz1(tl::nn::mse_loss{}, print);
+  quiz1(device, tl::nn::mse_loss{}, print);
 }
 #endif
