@@ -12,6 +12,7 @@
 #include "expr/leaf.hpp"
 #include "expr/matmul.hpp"
 #include "expr/reduce.hpp"
+#include "fit.hpp"
 #include "fixed_name.hpp"
 #include "loss.hpp"
 #include "matrix.hpp"

@@ -161,6 +161,22 @@ void check_passed_params(E const& e, Ps const&... ps) {
   (check(ps), ...);
 }
 
+/// The lowered program of the scalar `e` and its gradients with respect to
+/// `ps…` (outputs in that order), from this thread's cache.
+template <class T, class Vars, class E, parameter... Ps>
+auto& gradient_program(E const& e, Ps const&... ps) {
+  // Number the loss's row-dependent subtrees first, so the loss and its
+  // gradients share them in the pass (the residual is computed once per row).
+  // Derived and lowered once per loss: see detail::program_cache.
+  return cached_program<T, Vars>(e, [&] {
+    auto const m = memoize(e);
+    if constexpr (reverse_ready<std::remove_cvref_t<decltype(m)>>())
+      return std::tuple{m, reverse_gradient(m, ps)...};  // one backward sweep per row
+    else
+      return std::tuple{m, grad(m, ps)...};  // element by element
+  });
+}
+
 inline namespace TAPELESS_UNIT {
 
 /// `value_and_grad` of the expression `e`, with `combine` applied to the row sums.
@@ -175,17 +191,7 @@ auto value_and_grad_of(E const& e, Combine& combine, Ps const&... ps) {
     using T = value_type_t<E>;
     using Vars = typename params_of<type_list<>, E>::type;
     check_passed_params(e, ps...);
-
-    // Number the loss's row-dependent subtrees first, so the loss and its
-    // gradients share them in the pass (the residual is computed once per row).
-    // Derived and lowered once per loss: see detail::program_cache.
-    auto& program = cached_program<T, Vars>(e, [&] {
-      auto const m = memoize(e);
-      if constexpr (reverse_ready<std::remove_cvref_t<decltype(m)>>())
-        return std::tuple{m, reverse_gradient(m, ps)...};  // one backward sweep per row
-      else
-        return std::tuple{m, grad(m, ps)...};  // element by element
-    });
+    auto& program = gradient_program<T, Vars>(e, ps...);
     auto const values = evaluate<T, Vars>(program, e, combine);
     return std::apply(
         [&](auto const& v, auto const&... g) {

@@ -73,6 +73,9 @@ constexpr auto ref_of(P const& p) {
   if constexpr (is_param_ref<P>) return p;
   else return p.expr();
 }
+/// The leaf type of parameter `P` in an expression (`expr::param_ref`).
+template <class P>
+using ref_t = std::remove_cvref_t<decltype(ref_of(std::declval<P const&>()))>;
 }  // namespace detail
 
 /// The derivative of `e` with respect to parameter `p`, as an expression.

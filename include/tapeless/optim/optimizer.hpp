@@ -149,7 +149,7 @@ namespace detail {
 template <class T, std::size_t K>
 struct slots {
   T* at[K];
-  constexpr T& operator[](std::size_t k) const { return *at[k]; }
+  TAPELESS_HOST_DEVICE constexpr T& operator[](std::size_t k) const { return *at[k]; }
 };
 
 /// For rules without per-group state.
@@ -193,6 +193,23 @@ inline std::string state_key(std::size_t g, std::string_view rest) {
   return key;
 }
 
+/// What `tl::fit` reads and writes of an optimizer to run its steps elsewhere
+/// (on a GPU, many in one launch): its members, by reference.
+struct optimizer_access {
+  template <class O>
+  static auto& params(O& o) { return o.params_; }
+  template <class O>
+  static auto& group_of(O& o) { return o.group_of_; }
+  template <class O>
+  static auto& options(O& o) { return o.options_; }
+  template <class O>
+  static auto& group_state(O& o) { return o.group_state_; }
+  template <class O>
+  static auto& buffers(O& o) { return o.buffers_; }
+  template <class O>
+  static auto& steps(O& o) { return o.steps_; }
+};
+
 /// The optimizer every elementwise algorithm of `tl::optim` is: parameters
 /// `Ps...` in groups, `Rule::buffers` per parameter (each a `tl::matrix`
 /// shaped like it), `Rule::group_state` per group, one step counter.
@@ -213,6 +230,7 @@ class elementwise_optimizer {
                 "its own name, since gradients and checkpoints are keyed by name");
 
  public:
+  using rule_type = Rule;
   using options_type = typename Rule::options;
   using group_state_type = typename Rule::group_state;
   static constexpr std::size_t buffer_count = Rule::buffers.size();
@@ -395,6 +413,8 @@ class elementwise_optimizer {
       Rule::update(p[k], g[k], s, c, o);
     }
   }
+
+  friend struct optimizer_access;
 
   std::tuple<Ps*...> params_;
   std::array<std::size_t, sizeof...(Ps)> group_of_{};

@@ -42,6 +42,7 @@ struct sgd_rule {
   using group_state = no_group_state;
   static constexpr std::string_view name = "sgd";
   static constexpr std::array<std::string_view, 1> buffers{"momentum_buffer"};
+  static constexpr bool device_update = true;  // init and update run on a GPU too (tl::fit)
   struct constants {
     bool first = false;
   };
@@ -56,10 +57,10 @@ struct sgd_rule {
   static bool uses(std::size_t, options const& o) { return o.momentum != 0; }
   static constants prepare(options const&, std::uint64_t step, group_state&) { return {step == 1}; }
   template <class T>
-  static void init(T, slots<T, 1>, options const&) {}
+  TAPELESS_HOST_DEVICE static void init(T, slots<T, 1>, options const&) {}
 
   template <class T>
-  static void update(T& p, T grad, slots<T, 1> s, constants const& c, options const& o) {
+  TAPELESS_HOST_DEVICE static void update(T& p, T grad, slots<T, 1> s, constants const& c, options const& o) {
     T d = o.maximize ? -grad : grad;
     if (o.weight_decay != 0) d = d + static_cast<T>(o.weight_decay) * p;
     if (o.momentum != 0) {
