@@ -8,8 +8,9 @@
 //     grid's threads, 64-bit row indices) to K running sums in double; a warp
 //     reads 32 consecutive rows. Each block adds its threads' sums with
 //     `cub::BlockReduce` and writes them to its slot of `partials`.
-//  2. `combine_kernel`: one thread per sum adds the blocks' partials in block
-//     order.
+//  2. `combine_kernel`: one block per sum adds the blocks' partials, thread t
+//     those of blocks t, t + 256, …, then a block reduce (with ~500 blocks,
+//     one thread per sum adding them in turn would be a long dependent chain).
 // Both orders are fixed for a given grid, so a pass is deterministic on a given
 // device; the K sums then come back to the host in one copy (the loss value).
 
@@ -48,13 +49,18 @@ __global__ void __launch_bounds__(pass_block_threads) pass_kernel(Pass pass, dou
   }
 }
 
+/// Block k adds sum k of every block's partials: thread t takes blocks t,
+/// t + 256, …, then `cub::BlockReduce` adds the threads' totals.
 template <std::size_t K>
-__global__ void combine_kernel(double const* partials, unsigned blocks, double* out) {
-  for (std::size_t k = threadIdx.x; k < K; k += blockDim.x) {
-    double total = 0;
-    for (unsigned b = 0; b < blocks; ++b) total += partials[b * K + k];
-    out[k] = total;
-  }
+__global__ void __launch_bounds__(pass_block_threads)
+    combine_kernel(double const* partials, unsigned blocks, double* out) {
+  std::size_t const k = blockIdx.x;
+  double mine = 0;
+  for (unsigned b = threadIdx.x; b < blocks; b += blockDim.x) mine += partials[b * K + k];
+  using block_reduce = cub::BlockReduce<double, pass_block_threads>;
+  __shared__ typename block_reduce::TempStorage temp;
+  double const total = block_reduce(temp).Sum(mine);
+  if (threadIdx.x == 0) out[k] = total;
 }
 
 /// Blocks of the pass over `n` rows on the current device: no more than the
@@ -88,7 +94,7 @@ accumulator<K> run_pass_cuda(Pass const& pass, std::size_t n) {
     double* const out = partials + static_cast<std::size_t>(blocks) * K;
     pass_kernel<K><<<blocks, pass_block_threads>>>(pass, partials);
     check_cuda(cudaGetLastError(), "launching the pass kernel");
-    combine_kernel<K><<<1, 32>>>(partials, blocks, out);
+    combine_kernel<K><<<static_cast<unsigned>(K), pass_block_threads>>>(partials, blocks, out);
     check_cuda(cudaGetLastError(), "launching the combine kernel");
     check_cuda(cudaMemcpy(acc.v, out, K * sizeof(double), cudaMemcpyDeviceToHost), "cudaMemcpy of the row sums");
   }
