@@ -207,7 +207,7 @@ __host__ __device__ inline float lecture_update(float const* t, int n, float lr,
 
 /// The whole training of a lecture problem (n ≤ 32 rows) in one warp: row l in lane l's
 /// registers, the parameters in every lane's, the sums by butterfly shuffles, no memory traffic
-/// inside the loop. out = {w…, b, loss of the last step}. What issue 6 item 3 asks of tapeless.
+/// inside the loop. out = {w…, b, loss of the last step}. The bound for tl::fit's one-launch loop.
 template <int D>
 __global__ void __launch_bounds__(32)
     lecture_train_kernel(float const* X, float const* y, int n, float lr, int steps, float* out) {
