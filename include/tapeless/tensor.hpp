@@ -16,10 +16,13 @@
 
 #include "backend/cuda/buffer.hpp"
 #include "device.hpp"
+#include "expr/arith.hpp"
+#include "expr/elementwise.hpp"
 #include "expr/leaf.hpp"
 #include "eval/evaluate.hpp"
 #include "expr/matmul.hpp"
 #include "expr/node.hpp"
+#include "param.hpp"
 #include "shape.hpp"
 
 #include <algorithm>
@@ -72,9 +75,13 @@ struct tensor_access {
   template <class W>
   auto matmul(W&& w) const&& = delete;  // a view of a temporary would dangle
 
-  /// Column means, `x.mean(dim=0)`.
+  /// Column means, `x.mean(dim=0)`, a 1×C tensor on the device of `x` (on
+  /// cuda: one pass on the GPU, in an nvcc translation unit).
+  template <class Unit = detail::unit>
   [[nodiscard]] auto mean(int dim) const;
-  /// Column standard deviations, unbiased (n − 1) like `x.std(dim=0)`.
+  /// Column standard deviations, unbiased (n − 1) like `x.std(dim=0)`, on the
+  /// device of `x` (on cuda: two passes on the GPU, in an nvcc translation unit).
+  template <class Unit = detail::unit>
   [[nodiscard]] auto std(int dim) const;
 
  protected:
@@ -256,27 +263,48 @@ double detail::tensor_access<Derived, T, R, C>::column_mean(std::size_t j) const
 }
 
 template <class Derived, class T, std::size_t R, std::size_t C>
+template <class Unit>
 auto detail::tensor_access<Derived, T, R, C>::mean(int dim) const {
   TAPELESS_CHECK(dim == 0, "tapeless::tensor::mean: only dim=0 (column means) is supported");
   TAPELESS_CHECK(self().rows() > 0, "tapeless::tensor::mean: the tensor has no rows");
   tensor<T, 1, C> out;
-  for (std::size_t j = 0; j < C; ++j) out(0, j) = static_cast<T>(column_mean(j));
-  return out;
+  if (self().device() == cpu) {
+    for (std::size_t j = 0; j < C; ++j) out(0, j) = static_cast<T>(column_mean(j));
+    return out;
+  }
+  auto const sums = Unit::column_sums(self().device(), self().expr(), "tensor::mean");
+  for (std::size_t j = 0; j < C; ++j) out(0, j) = static_cast<T>(sums.v[j] / static_cast<double>(self().rows()));
+  return std::move(out).template to<Unit>(self().device());
 }
 
 template <class Derived, class T, std::size_t R, std::size_t C>
+template <class Unit>
 auto detail::tensor_access<Derived, T, R, C>::std(int dim) const {
   TAPELESS_CHECK(dim == 0, "tapeless::tensor::std: only dim=0 (column deviations) is supported");
   std::size_t const n = self().rows();
   TAPELESS_CHECK(n > 1, "tapeless::tensor::std: the unbiased deviation needs at least two rows");
   tensor<T, 1, C> out;
-  for (std::size_t j = 0; j < C; ++j) {
-    double const m = column_mean(j);  // two passes in double: no cancellation
-    double q = 0;
-    for (std::size_t i = 0; i < n; ++i) q += (static_cast<double>((*this)(i, j)) - m) * (static_cast<double>((*this)(i, j)) - m);
-    out(0, j) = static_cast<T>(std::sqrt(q / static_cast<double>(n - 1)));
+  if (self().device() == cpu) {
+    for (std::size_t j = 0; j < C; ++j) {
+      double const m = column_mean(j);  // two passes in double: no cancellation
+      double q = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        double const d = static_cast<double>((*this)(i, j)) - m;
+        q += d * d;
+      }
+      out(0, j) = static_cast<T>(std::sqrt(q / static_cast<double>(n - 1)));
+    }
+    return out;
   }
-  return out;
+  // Two passes on the device, as on the host: the means, then the squared
+  // deviations from them (the means travel as a parameter, by value).
+  auto const x = self().expr();
+  auto const sums = Unit::column_sums(self().device(), x, "tensor::std");
+  param<"tapeless::column_means", 1, C, T> means;
+  for (std::size_t j = 0; j < C; ++j) means[j] = static_cast<T>(sums.v[j] / static_cast<double>(n));
+  auto const squares = Unit::column_sums(self().device(), tapeless::square(x - means), "tensor::std");
+  for (std::size_t j = 0; j < C; ++j) out(0, j) = static_cast<T>(std::sqrt(squares.v[j] / static_cast<double>(n - 1)));
+  return std::move(out).template to<Unit>(self().device());
 }
 
 template <class T, std::size_t R, std::size_t C>

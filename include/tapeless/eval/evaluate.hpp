@@ -258,6 +258,18 @@ void evaluate_rows_cuda(E const& e, U* out) {
   check_cuda(cudaGetLastError(), "launching the kernel that builds a tensor");
   check_cuda(cudaDeviceSynchronize(), "building a tensor on the device");
 }
+/// The C column sums, in double, of the rows of `x` (an expression of C
+/// columns whose data are on the current CUDA device): one pass on the GPU.
+template <class X>
+accumulator<shape_of_t<X>::cols> column_sums_cuda(X const& x) {
+  using T = value_type_t<X>;
+  using Vars = typename params_of<type_list<>, X>::type;
+  auto prog = lower_program<T, Vars>(std::tuple{expr::colsum<X>{x}});
+  static_assert(decltype(prog.pass)::sums == shape_of_t<X>::cols, "one sum per column");
+  return run_program_with<T, Vars>(prog, x, [](auto const& pass, std::size_t n) {
+           return run_pass_cuda<shape_of_t<X>::cols>(pass, n);
+         }).acc;
+}
 #endif
 
 inline namespace TAPELESS_UNIT {
@@ -297,6 +309,17 @@ struct unit {
     evaluate_rows_cuda(e, out);
 #else
     (void)e, (void)out;
+    not_nvcc(where, api);
+#endif
+  }
+  /// The column sums, in double, of `x`, whose data are on `where` (not cpu).
+  template <class X>
+  static accumulator<shape_of_t<X>::cols> column_sums(device where, X const& x, char const* api) {
+#if defined(__CUDACC__)
+    (void)where, (void)api;
+    return column_sums_cuda(x);
+#else
+    (void)x;
     not_nvcc(where, api);
 #endif
   }
