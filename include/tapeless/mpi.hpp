@@ -297,19 +297,23 @@ struct rank_ordered_sums {
   }
 };
 
+inline namespace TAPELESS_UNIT {
 /// The checks of `value_and_grad_of` that could fail on one rank and not on
-/// another, made before the handshake: the batch extents, the parameters
-/// passed, and the names of the parameters read. Returns this rank's rows.
+/// another, made before the handshake: the batch extents, where the data are
+/// (one device, which this unit can reach), the parameters passed, and the
+/// names of the parameters read. Returns this rank's rows.
 template <class E, class... Ps>
 std::size_t local_checks(E const& e, Ps const&... ps) {
   using T = value_type_t<E>;
   using Vars = typename tapeless::detail::params_of<tapeless::detail::type_list<>, E>::type;
   std::size_t const rows = tapeless::detail::batch_rows(e);
+  tapeless::detail::check_pass_device(tapeless::detail::data_device(e));
   tapeless::detail::check_passed_params(e, ps...);
   T block[tapeless::detail::param_block_size<Vars> > 0 ? tapeless::detail::param_block_size<Vars> : 1];
   tapeless::detail::gather_params<T, Vars>(e, block);
   return rows;
 }
+}  // namespace TAPELESS_UNIT
 
 /// `e` with its means over rows divided by `rows`; throws the same error on
 /// every rank when no rank holds a row (the handshake made `rows` equal everywhere).

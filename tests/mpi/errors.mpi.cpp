@@ -114,6 +114,35 @@ TEST_CASE("mpi: reductions over different rows in one loss, on one rank, are an 
   still_works(world);
 }
 
+TEST_CASE("mpi: data this rank cannot reach (two devices, or cuda in a host unit) is its error on every rank") {
+  tl::mpi::communicator world;
+  regression<3> const data(12);
+  tl::param<"w", 3, 1> w;
+  auto const rows = tl::mpi::split_rows(world, data.n);
+  int const last = world.size() - 1;
+  // The last rank marks its rows as device memory (they are not: no pass may read them).
+  tl::device const where = world.rank() == last ? tl::cuda : tl::cpu;
+  tl::tensor_view<float, tl::dyn, 3> const X{data.x.data() + rows.begin * 3, rows.size(), where};
+  tl::tensor_view<float, tl::dyn, 1> const y_host{data.y.data() + rows.begin, rows.size()};
+  tl::tensor_view<float, tl::dyn, 1> const y{data.y.data() + rows.begin, rows.size(), where};
+
+  std::string const mixed =
+      error_of([&] { (void)tl::mpi::value_and_grad(world, tl::mse_loss(X.matmul(w), y_host), w); });
+  CAPTURE(mixed);
+  CHECK(mixed.find("rank " + std::to_string(last) +
+                   " failed: tapeless::value_and_grad: the loss reads data on cpu and on cuda") != std::string::npos);
+  CHECK(same_bytes_everywhere(world, mixed.data(), mixed.size()));
+
+  std::string const on_cuda =
+      error_of([&] { (void)tl::mpi::value_and_grad(world, tl::mse_loss(X.matmul(w), y), w); });
+  CAPTURE(on_cuda);
+  CHECK(on_cuda.find("rank " + std::to_string(last) +
+                     " failed: tapeless::value_and_grad: the data are on cuda, and this file was not compiled by "
+                     "nvcc") != std::string::npos);
+  CHECK(same_bytes_everywhere(world, on_cuda.data(), on_cuda.size()));
+  still_works(world);
+}
+
 TEST_CASE("mpi: a parameter passed that the loss does not use is an error on every rank") {
   tl::mpi::communicator world;
   regression<3> const data(12);

@@ -73,28 +73,10 @@ auto make_pass(Outputs const& outputs) {
       program.first, list, {}, n, rows_per_block};
 }
 
-/// What a set of outputs lowers to, independent of the parameter values: the
-/// one-pass functor and the outer trees, with reductions read from the pass.
-template <class Pass, class Lowered>
-struct program {
-  using pass_type = Pass;
-  Pass pass;
-  Lowered outputs;
-};
-
-/// Lowers `outputs` (a mean over no rows is reported here, before any work).
-template <class T, class Vars, class Outputs>
-auto lower_program(Outputs const& outputs) {
-  auto pass = make_pass<T, Vars>(outputs);
-  lowering<T, Vars> lower;
-  auto lowered = std::apply([&](auto const&... o) { return std::tuple{lower(o)...}; }, outputs);
-  return program<decltype(pass), decltype(lowered)>{pass, lowered};
-}
-
-/// Where the rows that `root` reads are: cpu when it reads none. Throws when
+/// Where the rows that `roots…` read are: cpu when they read none. Throws when
 /// they are on more than one device.
-template <class Root>
-device data_device(Root const& root) {
+template <class... Roots>
+device data_device(Roots const&... roots) {
   device where = cpu;
   bool seen = false, mixed = false;
   auto visit = [&]<class Leaf>(Leaf const& leaf) {
@@ -104,11 +86,34 @@ device data_device(Root const& root) {
       seen = true;
     }
   };
-  for_each_leaf(root, visit);
+  (for_each_leaf(roots, visit), ...);
   if (mixed)
     fail("tapeless::value_and_grad: the loss reads data on cpu and on cuda; move them to one device "
          "(.to(device)) first");
   return where;
+}
+
+/// What a set of outputs lowers to, independent of the parameter values: the
+/// one-pass functor and the outer trees, with reductions read from the pass,
+/// and where the rows are (their device is part of the data leaves, so a
+/// cached program's is its expression's).
+template <class Pass, class Lowered>
+struct program {
+  using pass_type = Pass;
+  Pass pass;
+  Lowered outputs;
+  device where;
+};
+
+/// Lowers `outputs` (a mean over no rows, or data on two devices, is reported
+/// here, before any work).
+template <class T, class Vars, class Outputs>
+auto lower_program(Outputs const& outputs) {
+  device const where = std::apply([](auto const&... o) { return data_device(o...); }, outputs);
+  auto pass = make_pass<T, Vars>(outputs);
+  lowering<T, Vars> lower;
+  auto lowered = std::apply([&](auto const&... o) { return std::tuple{lower(o)...}; }, outputs);
+  return program<decltype(pass), decltype(lowered)>{pass, lowered, where};
 }
 
 /// Runs `prog` once over the rows with the current values of the parameters of
@@ -133,19 +138,26 @@ struct host_pass {
 
 inline namespace TAPELESS_UNIT {
 
+/// Throws unless this kind of translation unit can run a pass over rows on
+/// `where` (a host unit cannot over rows on cuda).
+inline void check_pass_device([[maybe_unused]] device where) {
+#if !defined(__CUDACC__)
+  if (where == cuda)
+    fail("tapeless::value_and_grad: the data are on cuda, and this file was not compiled by nvcc; compile the "
+         "files that evaluate losses over device data with nvcc (TAPELESS_ENABLE_CUDA)");
+#endif
+}
+
 /// Runs `prog` once over the rows, on the device that holds them: the host, or
 /// in an nvcc translation unit a CUDA device (backend/cuda/row_pass.hpp).
 template <class T, class Vars, class Pass, class Lowered, class Root>
 auto run_program(program<Pass, Lowered>& prog, Root const& root) {
-  if (data_device(root) == cuda) {
+  check_pass_device(prog.where);
 #if defined(__CUDACC__)
+  if (prog.where == cuda)
     return run_program_with<T, Vars>(
         prog, root, [](Pass const& pass, std::size_t n) { return run_pass_cuda<Pass::sums>(pass, n); });
-#else
-    fail("tapeless::value_and_grad: the data are on cuda, and this file was not compiled by nvcc; compile the "
-         "files that evaluate losses over device data with nvcc (TAPELESS_ENABLE_CUDA)");
 #endif
-  }
   return run_program_with<T, Vars>(prog, root, host_pass{});
 }
 
