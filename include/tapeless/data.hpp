@@ -102,12 +102,15 @@ struct standardizer {
   /// The statistics of `x`'s columns. Throws tapeless::error for fewer than two
   /// rows, a non-finite value, or a constant column (its deviation is zero, so
   /// standardising would divide by zero).
-  template <tensor_like X>
+  template <tensor_like X, class Unit = detail::unit>
     requires(std::remove_cvref_t<X>::cols == C && std::is_same_v<typename std::remove_cvref_t<X>::value_type, T>)
   static standardizer fit(X const& x) {
     TAPELESS_CHECK(x.rows() >= 2, "tapeless::standardize: the data has fewer than two rows; the unbiased standard "
                                   "deviation needs at least two");
-    standardizer s{x.mean(0), x.std(0)};
+    if (x.device() != cpu)
+      detail::fail("tapeless::standardize: the data are on " + std::string(x.device().name()) +
+                   "; standardise on the host (.to(tl::cpu)), or use (x - x.mean(0)) / x.std(0), which runs there");
+    standardizer s{x.template mean<Unit>(0), x.template std<Unit>(0)};
     for (std::size_t j = 0; j < C; ++j) {
       if (!std::isfinite(s.mean(0, j)) || !std::isfinite(s.std(0, j)))
         detail::fail("tapeless::standardize: column " + std::to_string(j) +
@@ -154,11 +157,11 @@ struct standardized {
 /// constant column.
 ///
 ///     auto [norm_x_train, stats] = tl::standardize(x_train);   // stats.mean, stats.std (1×C)
-template <tensor_like X>
+template <tensor_like X, class Unit = detail::unit>
 auto standardize(X const& x) {
   using V = std::remove_cvref_t<X>;
   using T = typename V::value_type;
-  auto stats = standardizer<T, V::cols>::fit(x);
+  auto stats = standardizer<T, V::cols>::template fit<X, Unit>(x);
   auto values = stats.transform(x);
   return standardized<T, V::shape_type::rows, V::cols>{std::move(values), std::move(stats)};
 }

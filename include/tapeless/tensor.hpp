@@ -149,6 +149,25 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
     }
   }
 
+  tensor(tensor const&) = default;
+  /// A moved-from tensor is as a default-constructed one: no rows (dyn), or R
+  /// rows of zeros on the host.
+  tensor(tensor&& other) noexcept(R == dyn)
+      : rows_(other.rows_), values_(std::move(other.values_)), on_device_(std::move(other.on_device_)) {
+    other.clear();
+  }
+  tensor& operator=(tensor const& other) {
+    tensor copy(other);  // all or nothing: a copy to the device may fail
+    swap(copy);
+    return *this;
+  }
+  tensor& operator=(tensor&& other) noexcept(R == dyn) {
+    tensor moved(std::move(other));
+    swap(moved);
+    return *this;
+  }
+  ~tensor() = default;
+
   [[nodiscard]] std::size_t rows() const { return rows_; }
   /// Where the values are: `tl::cpu`, or `tl::cuda` after `.to(tl::cuda)`.
   [[nodiscard]] tapeless::device device() const { return on_device_ ? cuda : cpu; }
@@ -170,12 +189,18 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
   template <class Unit = detail::unit>
   [[nodiscard]] tensor to(tapeless::device where) const& {
     if (where == device()) return *this;
-    if (where == cpu) {  // with the operations that allocated this memory: any unit can
+    if (where == cpu) {
       tensor out(rows_);
-      on_device_.copy_to_host(out.values_.data(), out.values_.size() * sizeof(T));
+      copy_to_host(out.values_.data());
       return out;
     }
     return tensor(view(), where, Unit{});
+  }
+  /// Copies the rows() × C values, wherever they are, to host memory at `out`.
+  /// Any translation unit can: device memory carries the operations that made it.
+  void copy_to_host(T* out) const {
+    if (on_device_) on_device_.copy_to_host(out, rows_ * C * sizeof(T));
+    else std::copy(values_.begin(), values_.end(), out);
   }
   template <class Unit = detail::unit>
   [[nodiscard]] tensor to(tapeless::device where) && {
@@ -203,6 +228,18 @@ class tensor : public detail::tensor_access<tensor<T, R, C>, T, R, C> {
       auto const kind = from.device() == cpu ? detail::copy_kind::to_device : detail::copy_kind::within_device;
       Unit::copy(where, on_device_.get(), from.data(), count * sizeof(T), kind, "tensor::to");
     }
+  }
+
+  void swap(tensor& other) noexcept {
+    std::swap(rows_, other.rows_);
+    values_.swap(other.values_);
+    std::swap(on_device_, other.on_device_);
+  }
+  /// The state of `tensor()`.
+  void clear() {
+    rows_ = R == dyn ? 0 : R;
+    values_.assign(rows_ * C, T{});
+    on_device_ = detail::device_memory();
   }
 
   static std::size_t checked_size(std::size_t rows) {
@@ -296,15 +333,22 @@ auto detail::tensor_access<Derived, T, R, C>::std(int dim) const {
     }
     return out;
   }
-  // Two passes on the device, as on the host: the means, then the squared
-  // deviations from them (the means travel as a parameter, by value).
-  auto const x = self().expr();
-  auto const sums = Unit::column_sums(self().device(), x, "tensor::std");
-  param<"tapeless::column_means", 1, C, T> means;
-  for (std::size_t j = 0; j < C; ++j) means[j] = static_cast<T>(sums.v[j] / static_cast<double>(n));
-  auto const squares = Unit::column_sums(self().device(), tapeless::square(x - means), "tensor::std");
-  for (std::size_t j = 0; j < C; ++j) out(0, j) = static_cast<T>(std::sqrt(squares.v[j] / static_cast<double>(n - 1)));
-  return std::move(out).template to<Unit>(self().device());
+  if constexpr (std::is_floating_point_v<T>) {
+    // Two passes on the device, as on the host: the means, then the squared
+    // deviations from them. The means travel as a parameter (in T, by value),
+    // the deviations are computed in T and summed in double.
+    auto const x = self().expr();
+    auto const sums = Unit::column_sums(self().device(), x, "tensor::std");
+    param<"tapeless::column_means", 1, C, T> means;
+    for (std::size_t j = 0; j < C; ++j) means[j] = static_cast<T>(sums.v[j] / static_cast<double>(n));
+    auto const squares = Unit::column_sums(self().device(), tapeless::square(x - means), "tensor::std");
+    for (std::size_t j = 0; j < C; ++j)
+      out(0, j) = static_cast<T>(std::sqrt(squares.v[j] / static_cast<double>(n - 1)));
+    return std::move(out).template to<Unit>(self().device());
+  } else {
+    fail("tapeless::tensor::std: the values are on " + std::string(self().device().name()) +
+         " and not floating-point; copy them to the host first (.to(tl::cpu))");
+  }
 }
 
 template <class T, std::size_t R, std::size_t C>
@@ -343,9 +387,9 @@ std::ostream& operator<<(std::ostream& os, detail::tensor_access<D, T, R, C> con
   auto const& t = static_cast<D const&>(a);
   if (t.device() == cpu) return detail::print_tensor<T, C>(os, t.data(), t.rows(), "");
   if constexpr (detail::owning<D>) {
-    auto const host = t.to(cpu);
-    return detail::print_tensor<T, C>(os, host.data(), host.rows(),
-                                      ", device='" + std::string(t.device().name()) + "'");
+    std::vector<T> host(t.rows() * C);
+    t.copy_to_host(host.data());
+    return detail::print_tensor<T, C>(os, host.data(), t.rows(), ", device='" + std::string(t.device().name()) + "'");
   } else {
     detail::fail("tapeless::tensor_view: printing reads the values on the host, and they are on " +
                  std::string(t.device().name()) + "; copy them first (.to(tl::cpu))");

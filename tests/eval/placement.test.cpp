@@ -118,3 +118,30 @@ TEST_CASE("placement: a host unit cannot place data on cuda or read it back from
         "(.to(tl::cpu))");
   CHECK(out.str().empty());  // nothing was read from device memory
 }
+
+TEST_CASE("placement: a moved-from tensor is empty, not a row count over no values; copies are all or nothing") {
+  tl::tensor<float, dyn, 2> x{{1, 2}, {3, 4}};
+  auto const moved = std::move(x).to(tl::cpu);
+  CHECK(moved.rows() == 2);
+  CHECK(x.rows() == 0);  // NOLINT: the moved-from state is specified
+  tl::tensor<float, 2, 2> fixed{{1, 2}, {3, 4}};
+  tl::tensor<float, 2, 2> const taken = std::move(fixed);
+  CHECK(taken(1, 1) == 4);
+  CHECK(fixed.rows() == 2);  // NOLINT: a static row count stays, with zeros behind it
+  CHECK(fixed(1, 1) == 0);
+  tl::tensor<float, dyn, 2> assigned{{9, 9}};
+  assigned = moved;
+  CHECK(assigned.rows() == 2);
+  CHECK(assigned(1, 0) == 3);
+}
+
+TEST_CASE("placement: integer tensors keep their column statistics on the host; standardize refuses device data") {
+  tl::tensor<int, dyn, 2> const counts{{1, 10}, {3, 30}};
+  CHECK(counts.mean(0)(0, 1) == 20);
+  CHECK(counts.std(0)(0, 0) == 1);  // sqrt(2) in int, as before
+  std::vector<float> memory(4);
+  tl::tensor_view<float, dyn, 2> const on_gpu{memory.data(), 2, tl::cuda};
+  CHECK(error_of([&] { (void)tl::standardize(on_gpu); }) ==
+        "tapeless::standardize: the data are on cuda; standardise on the host (.to(tl::cpu)), or use (x - x.mean(0)) / "
+        "x.std(0), which runs there");
+}
