@@ -98,10 +98,14 @@ auto fit(L const& loss, Optimizer& optimizer, fit_options const& o) {
     auto const& params = optim::detail::optimizer_access::params(optimizer);
     return std::apply(
         [&]<class... Ps>(Ps* const&... p) -> fit_log<T> {
-          // SGD (an update that runs on a GPU), parameters of the loss's value type, all read by the loss.
+          // SGD (an update that runs on a GPU), parameters of the loss's value type, all read by the loss,
+          // gradients by the backward sweep (whose outputs device code can evaluate), and a parameter
+          // block that fits the warp's shared memory and lane 0's registers.
           constexpr bool one_launch =
               detail::device_rule<Rule>() && (std::is_same_v<typename Ps::value_type, T> && ...) &&
               ((detail::index_in<Vars, detail::ref_t<Ps>> < Vars::size) && ...) &&
+              detail::reverse_ready<std::remove_cvref_t<decltype(detail::memoize(e))>>() &&
+              detail::param_block_size<Vars> <= detail::fit_one_launch_params &&
               std::remove_cvref_t<decltype(detail::gradient_program<T, Vars>(e, *p...))>::pass_type::sums > 0;
           if constexpr (one_launch) {
             detail::check_passed_params(e, *p...);

@@ -42,6 +42,9 @@ namespace tapeless::detail {
 /// launch and copy back cost ~10 µs; a warp adds a few thousand rows in that
 /// time), not a measurement.
 inline constexpr std::size_t fit_one_launch_rows = 8192;
+/// Parameter values up to which it does: lane 0 keeps every gradient on its
+/// stack, and the parameters live in shared memory.
+inline constexpr std::size_t fit_one_launch_params = 1024;
 
 /// Element `I` of an `expr_list`.
 template <std::size_t I, class List>
