@@ -1,6 +1,8 @@
 // Where the rows are: a view may be of device memory (tl::cuda); a loss reads
 // its data on one device, and only an nvcc translation unit runs a pass on the
 // GPU. In this (host) unit every path that would read device memory is an error.
+#include "laws/errors.hpp"
+
 #include <tapeless/tapeless.hpp>
 
 #include <doctest/doctest.h>
@@ -14,17 +16,7 @@
 namespace tl = tapeless;
 using tl::dyn;
 
-namespace {
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (tl::error const& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using laws::error_of;
 
 TEST_CASE("placement: tensors are on the host, views where they are said to be, and leaves carry it") {
   tl::tensor<float, dyn, 3> X{{1, 2, 3}, {4, 5, 6}};

@@ -1,6 +1,7 @@
 // What goes wrong across ranks is an error on every rank, never a hang: the
 // same tapeless::error everywhere, after which the communicator still works.
 #include "common.hpp"
+#include "laws/errors.hpp"
 
 #include <string>
 
@@ -8,16 +9,7 @@ using namespace mpi_test;
 
 namespace {
 
-/// The message of the tapeless::error that `f()` throws ("" when it throws none).
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (tl::error const& e) {
-    return e.what();
-  }
-  return "";
-}
+using laws::error_of;
 
 /// The communicator still works: a plain evaluation over every rank.
 void still_works(tl::mpi::communicator const& world) {
