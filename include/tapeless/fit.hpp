@@ -10,7 +10,7 @@
 // on the optimizer's parameters: on the host, exactly the loop written out
 // (the same parameters to the bit). When the loss reads data on cuda in an
 // nvcc translation unit, the steps run on the GPU; a problem of at most
-// `detail::fit_one_launch_rows` rows with SGD runs every step in one launch,
+// `detail::fit_one_launch_rows` rows with SGD or Adam(W) runs every step in one launch,
 // with nothing returning to the host until the last (backend/cuda/fit.hpp),
 // since a launch per step would cost more than the step. The loss before
 // step i is recorded when i is a multiple of `record_every`.

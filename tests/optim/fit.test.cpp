@@ -1,8 +1,9 @@
 // tests for include/tapeless/fit.hpp: tl::fit against the loop written out
 // (value_and_grad, then step). On the host the two are the same to the bit; the
 // GPU tests include this file with FIT_DEVICE tapeless::cuda
-// (tests/cuda/fit.gpu.cu), where the data live on the GPU, SGD runs every step in
-// one launch, and the results agree within float tolerance.
+// (tests/cuda/fit.gpu.cu), where the data live on the GPU, SGD and Adam run every
+// step in one launch, RMSprop a pass per step, and the results agree within
+// float tolerance.
 #include <tapeless/tapeless.hpp>
 
 #include <doctest/doctest.h>
@@ -126,6 +127,23 @@ TEST_CASE("fit: Adam over a model's parameters, with a parameter the optimizer d
   CHECK(scale.item() == 2.0f);
 }
 
+TEST_CASE("fit: RMSprop, whose update is host-only, takes a pass per step and is the loop too") {
+  quiz1_data host;
+  auto const x = host.x.to(fit_device);
+  auto const y = host.y.to(fit_device);
+  tl::param<"w", 3, 1> w, w_loop;
+  tl::param<"b"> b, b_loop;
+  tl::optim::rmsprop_options const settings{.lr = 0.01, .momentum = 0.5, .centered = true};
+  tl::optim::rmsprop optimizer{tl::params(w, b), settings};
+  tl::optim::rmsprop loop{tl::params(w_loop, b_loop), settings};
+  auto const log = tl::fit(tl::mse_loss(x.matmul(w) + b, y), optimizer, {.steps = 60, .record_every = 20});
+  auto const loop_cost = tl::mse_loss(host.x.matmul(w_loop) + b_loop, host.y);
+  check_same(log.losses, written_out(loop_cost, loop, 60, 20, w_loop, b_loop));
+  for (std::size_t k = 0; k < 3; ++k) CHECK(same(w[k], w_loop[k]));
+  CHECK(same(b.item(), b_loop.item()));
+  CHECK(optimizer.steps() == 60);
+}
+
 TEST_CASE("fit: no steps leave everything as it was; record_every 0 is an error") {
   exercise1_data host;
   auto const x = host.x.to(fit_device);
@@ -195,4 +213,47 @@ TEST_CASE("fit: the one-launch loop's plan and step (the GPU kernel's arithmetic
     CHECK(optimizer.state(b, "momentum_buffer")[0] == loop.state(b_loop, "momentum_buffer")[0]);
     CHECK(optimizer.steps() == loop.steps());
   }
+}
+
+TEST_CASE("fit: the one-launch loop with Adam and AdamW (amsgrad, weight decay, groups) is the loop, to the bit") {
+  quiz1_data host;
+  auto const loop_cost = [&](auto& ww, auto& bb) { return tl::mse_loss(host.x.matmul(ww) + bb, host.y); };
+  auto check_rule = [&]<class Options>(Options settings, auto make) {
+    tl::param<"w", 3, 1> w, w_loop;
+    tl::param<"b"> b, b_loop;
+    auto optimizer = make(w, b, settings);
+    auto loop = make(w_loop, b_loop, settings);
+    for (std::size_t run : {std::size_t{0}, std::size_t{1}}) {  // the second run continues the first
+      CAPTURE(run);
+      std::size_t const steps = run == 0 ? 90 : 30, every = run == 0 ? 9 : 1;
+      auto const losses = one_launch_loop_on_host(loop_cost(w, b), optimizer, steps, every, w, b);
+      auto const expected = written_out(loop_cost(w_loop, b_loop), loop, steps, every, w_loop, b_loop);
+      REQUIRE(losses.size() == expected.size());
+      for (std::size_t j = 0; j < losses.size(); ++j) CHECK(losses[j] == expected[j]);
+      for (std::size_t k = 0; k < 3; ++k) CHECK(w[k] == w_loop[k]);
+      CHECK(b.item() == b_loop.item());
+      for (auto const* buffer : {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}) {
+        CAPTURE(buffer);
+        for (std::size_t k = 0; k < 3; ++k) CHECK(optimizer.state(w, buffer)[k] == loop.state(w_loop, buffer)[k]);
+        CHECK(optimizer.state(b, buffer)[0] == loop.state(b_loop, buffer)[0]);
+      }
+      CHECK(optimizer.steps() == loop.steps());
+    }
+    CHECK(std::abs(b.item()) > 0.01f);  // it moved
+  };
+  auto make_adam = [](auto& ww, auto& bb, tl::optim::adam_options o) {  // two groups, other betas for b
+    return tl::optim::adam{tl::optim::groups(tl::optim::group{tl::params(ww), {.lr = 0.05}},
+                                             tl::optim::group{tl::params(bb), {.betas = {0.8, 0.99}}}),
+                           o};
+  };
+  auto make_adamw = [](auto& ww, auto& bb, tl::optim::adamw_options o) {
+    return tl::optim::adamw{tl::params(ww, bb), o};
+  };
+  SUBCASE("adam, amsgrad and weight decay") {
+    check_rule(tl::optim::adam_options{.lr = 0.02, .weight_decay = 1e-2, .amsgrad = true}, make_adam);
+  }
+  SUBCASE("adam, maximize") {
+    check_rule(tl::optim::adam_options{.lr = 0.02, .betas = {0.5, 0.9}, .maximize = true}, make_adam);
+  }
+  SUBCASE("adamw, amsgrad") { check_rule(tl::optim::adamw_options{.lr = 0.03, .amsgrad = true}, make_adamw); }
 }

@@ -6,7 +6,6 @@
 
 #include "optimizer.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -60,8 +59,11 @@ struct adam_rule {
   static constexpr std::string_view name = Decoupled ? "adamw" : "adam";
   static constexpr std::array<std::string_view, 3> buffers{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   enum : std::size_t { exp_avg, exp_avg_sq, max_exp_avg_sq };
+  static constexpr bool device_update = true;  // init and update run on a GPU too (tl::fit)
+  /// Per step: the bias corrections, and the betas, which `update` reads from
+  /// here rather than from the options' `std::array` (not readable in device code).
   struct constants {
-    double step_size = 0, bias_correction2_sqrt = 1;
+    double step_size = 0, bias_correction2_sqrt = 1, beta1 = 0.9, beta2 = 0.999;
   };
 
   static void validate(options const& o) {
@@ -75,20 +77,21 @@ struct adam_rule {
     auto const t = static_cast<double>(step);
     double const bias_correction1 = 1 - std::pow(o.betas[0], t);
     double const bias_correction2 = 1 - std::pow(o.betas[1], t);
-    return {o.lr / bias_correction1, std::sqrt(bias_correction2)};
+    return {o.lr / bias_correction1, std::sqrt(bias_correction2), o.betas[0], o.betas[1]};
   }
   template <class T>
-  static void init(T, slots<T, 3>, options const&) {}
+  TAPELESS_HOST_DEVICE static void init(T, slots<T, 3>, options const&) {}
 
   template <class T>
-  static void update(T& p, T grad, slots<T, 3> s, constants const& c, options const& o) {
+  TAPELESS_HOST_DEVICE static void update(T& p, T grad, slots<T, 3> s, constants const& c, options const& o) {
     T g = o.maximize ? -grad : grad;
     if constexpr (Decoupled) p = p * static_cast<T>(1 - o.lr * o.weight_decay);
     else if (o.weight_decay != 0) g = g + static_cast<T>(o.weight_decay) * p;
-    s[exp_avg] = s[exp_avg] * static_cast<T>(o.betas[0]) + static_cast<T>(1 - o.betas[0]) * g;
-    s[exp_avg_sq] = s[exp_avg_sq] * static_cast<T>(o.betas[1]) + static_cast<T>(1 - o.betas[1]) * g * g;
+    s[exp_avg] = s[exp_avg] * static_cast<T>(c.beta1) + static_cast<T>(1 - c.beta1) * g;
+    s[exp_avg_sq] = s[exp_avg_sq] * static_cast<T>(c.beta2) + static_cast<T>(1 - c.beta2) * g * g;
     T second = s[exp_avg_sq];
-    if (o.amsgrad) second = s[max_exp_avg_sq] = std::max(s[max_exp_avg_sq], s[exp_avg_sq]);
+    // std::max(max_exp_avg_sq, exp_avg_sq), spelled out: std::max is host-only in device code.
+    if (o.amsgrad) second = s[max_exp_avg_sq] = s[max_exp_avg_sq] < s[exp_avg_sq] ? s[exp_avg_sq] : s[max_exp_avg_sq];
     T const denom = std::sqrt(second) / static_cast<T>(c.bias_correction2_sqrt) + static_cast<T>(o.eps);
     p = p + static_cast<T>(-c.step_size) * s[exp_avg] / denom;
   }
