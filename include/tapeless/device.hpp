@@ -42,7 +42,9 @@ inline constexpr device cuda{device::kind::cuda};
 inline bool cuda_available() {
 #if defined(__CUDACC__)
   int count = 0;
-  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+  if (cudaGetDeviceCount(&count) == cudaSuccess) return count > 0;
+  (void)cudaGetLastError();  // or the next launch's check would report this as its own failure
+  return false;
 #else
   return false;
 #endif

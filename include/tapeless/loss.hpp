@@ -5,6 +5,7 @@
 // cross_entropy. Each is an ordinary expression (elementwise terms, then the
 // reduction), so value_and_grad evaluates it, with its gradients, in one pass.
 
+#include "eval/evaluate.hpp"
 #include "expr/arith.hpp"
 #include "expr/elementwise.hpp"
 #include "expr/loss_nodes.hpp"
@@ -17,6 +18,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace tapeless {
 
@@ -144,8 +146,9 @@ constexpr auto binary_cross_entropy_with_logits(I&& logits, T&& target, R = {}) 
 /// Cross entropy of N×C logits against N×1 integer class indices, as
 /// `torch.nn.functional.cross_entropy`: per row, log Σⱼ e^(x_j) − x_class
 /// (log-softmax, then the negative log-likelihood); `mean` divides by N. Every
-/// index is checked to lie in [0, C) when the loss is built.
-template <operand L, detail::integral_view K, reduction_kind R = reduction::mean_t>
+/// index is checked to lie in [0, C) when the loss is built (indices on a GPU
+/// are copied to the host for that, once; `Unit` is what this file can reach).
+template <operand L, detail::integral_view K, reduction_kind R = reduction::mean_t, class Unit = detail::unit>
 constexpr auto cross_entropy(L&& logits, K&& classes, R = {}) {
   static_assert(!(detail::owning<std::remove_cvref_t<K>> && std::is_rvalue_reference_v<K&&>),
                 "tapeless::cross_entropy: a temporary tensor of classes would dangle inside the loss (expressions "
@@ -162,14 +165,22 @@ constexpr auto cross_entropy(L&& logits, K&& classes, R = {}) {
   expr::detail::check_rows(x, k, "cross_entropy");
   using Index = typename std::remove_cvref_t<K>::value_type;
   std::size_t const n = detail::rows_of(k);
+  std::size_t const stored = SK::rows == 1 ? std::size_t{1} : n;
+  std::vector<Index> copied;
+  Index const* host = k.ptr;
+  if (k.where != cpu && stored > 0) {
+    copied.resize(stored);
+    Unit::copy(k.where, copied.data(), k.ptr, stored * sizeof(Index), detail::copy_kind::to_host, "cross_entropy");
+    host = copied.data();
+  }
   for (std::size_t r = 0; r < n; ++r) {
-    Index const c = k.ptr[SK::rows == 1 ? 0 : r];
+    Index const c = host[SK::rows == 1 ? 0 : r];
     if (c < 0 || static_cast<std::size_t>(c) >= SX::cols)
       detail::fail("tapeless::cross_entropy: class index " + std::to_string(c) + " in row " + std::to_string(r) +
                    " is outside [0, " + std::to_string(SX::cols) + "); pass indices from 0 to the number of "
                    "classes minus one");
   }
-  auto const one_hot = expr::class_one_hot<Index, SK::rows, SX::cols>{{}, k.ptr, n};
+  auto const one_hot = expr::class_one_hot<Index, SK::rows, SX::cols>{{}, k.ptr, n, k.where};
   auto const target_logit = rowsum(hadamard(one_hot, x));
   return detail::reduce_terms<R>(expr::logsumexp_<std::remove_cvref_t<decltype(x)>>{x} - target_logit);
 }
@@ -257,9 +268,9 @@ bce_with_logits_loss(R) -> bce_with_logits_loss<R>;
 template <reduction_kind R = reduction::mean_t>
 struct cross_entropy_loss {
   [[no_unique_address]] R reduction{};
-  template <operand L, tapeless::detail::integral_view K>
+  template <operand L, tapeless::detail::integral_view K, class Unit = tapeless::detail::unit>
   constexpr auto operator()(L&& logits, K&& classes) const {
-    return tapeless::cross_entropy(std::forward<L>(logits), std::forward<K>(classes), reduction);
+    return tapeless::cross_entropy<L, K, R, Unit>(std::forward<L>(logits), std::forward<K>(classes), reduction);
   }
 };
 template <reduction_kind R>

@@ -307,7 +307,7 @@ std::size_t local_checks(E const& e, Ps const&... ps) {
   using T = value_type_t<E>;
   using Vars = typename tapeless::detail::params_of<tapeless::detail::type_list<>, E>::type;
   std::size_t const rows = tapeless::detail::batch_rows(e);
-  tapeless::detail::check_pass_device(tapeless::detail::data_device(e));
+  tapeless::detail::check_pass_device<E>(tapeless::detail::data_device(e));
   tapeless::detail::check_passed_params(e, ps...);
   T block[tapeless::detail::param_block_size<Vars> > 0 ? tapeless::detail::param_block_size<Vars> : 1];
   tapeless::detail::gather_params<T, Vars>(e, block);

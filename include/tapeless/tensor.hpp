@@ -95,6 +95,9 @@ struct tensor_access {
  private:
   Derived const& self() const { return static_cast<Derived const&>(*this); }
   double column_mean(std::size_t j) const;
+  /// The values as rows of dynamic extent, which a pass reduces on a device
+  /// (a reduction over static rows is evaluated on the host).
+  expr::data<T, dyn, C> pass_rows() const { return {{}, self().data(), self().rows(), self().device()}; }
 };
 }  // namespace detail
 
@@ -309,7 +312,7 @@ auto detail::tensor_access<Derived, T, R, C>::mean(int dim) const {
     for (std::size_t j = 0; j < C; ++j) out(0, j) = static_cast<T>(column_mean(j));
     return out;
   }
-  auto const sums = Unit::column_sums(self().device(), self().expr(), "tensor::mean");
+  auto const sums = Unit::column_sums(self().device(), pass_rows(), "tensor::mean");
   for (std::size_t j = 0; j < C; ++j) out(0, j) = static_cast<T>(sums.v[j] / static_cast<double>(self().rows()));
   return std::move(out).template to<Unit>(self().device());
 }
@@ -337,7 +340,7 @@ auto detail::tensor_access<Derived, T, R, C>::std(int dim) const {
     // Two passes on the device, as on the host: the means, then the squared
     // deviations from them. The means travel as a parameter (in T, by value),
     // the deviations are computed in T and summed in double.
-    auto const x = self().expr();
+    auto const x = pass_rows();
     auto const sums = Unit::column_sums(self().device(), x, "tensor::std");
     param<"tapeless::column_means", 1, C, T> means;
     for (std::size_t j = 0; j < C; ++j) means[j] = static_cast<T>(sums.v[j] / static_cast<double>(n));

@@ -1,12 +1,13 @@
 // The CUDA build's host-side behaviour, run on every machine (label cuda): what
-// cuda_available() and cuda_status() say, and how a failed CUDA call reads.
+// cuda_available() and cuda_status() say, how a failed CUDA call reads, and that
+// host code compiled by nvcc computes what the host compiler's does.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <tapeless/backend/cuda/buffer.hpp>
-#include <tapeless/device.hpp>
-#include <tapeless/tensor.hpp>
+#include <tapeless/tapeless.hpp>
 
+#include <cmath>
 #include <string>
 
 namespace tl = tapeless;
@@ -73,4 +74,19 @@ TEST_CASE("cuda: the lecture's device line picks cpu without a GPU, and x.to(tl:
   CHECK(message.rfind("tapeless: cudaMalloc failed: ", 0) == 0);
   CHECK(code != static_cast<int>(cudaSuccess));
   CHECK(x.device() == tl::cpu);
+}
+
+TEST_CASE("cuda: an nvcc unit compiles and runs host losses over rows fixed at compile time, as g++ does") {
+  // Reductions over static rows are evaluated after the pass, by host code that nvcc compiles too.
+  tl::tensor<float, 4, 1> const x{{1}, {2}, {3}, {4}};
+  tl::param<"w"> w{0.5f};
+  auto const [value, grads] = tl::value_and_grad(tl::mean(tl::square(x * w)), w);
+  CHECK(value == doctest::Approx(1.875));  // mean(0.25, 1, 2.25, 4)
+  CHECK(grads[w].item() == doctest::Approx(7.5));
+  tl::tensor<double, 4, 2> const z{{1, 10}, {2, 30}, {4, 20}, {8, 40}};
+  auto const mu = z.mean(0), sigma = z.std(0);
+  CHECK(mu(0, 0) == doctest::Approx(3.75));
+  CHECK(mu(0, 1) == doctest::Approx(25.0));
+  CHECK(sigma(0, 0) == doctest::Approx(std::sqrt(28.75 / 3)));  // squared deviations 7.5625, 3.0625, .0625, 18.0625
+  CHECK(sigma(0, 1) == doctest::Approx(std::sqrt(500.0 / 3)));
 }

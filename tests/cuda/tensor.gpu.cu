@@ -82,6 +82,17 @@ TEST_CASE("gpu tensor: mean(0) and std(0) of a tensor on cuda are on cuda, and e
   for (std::size_t i = 0; i < 15; ++i) CHECK(back.data()[i] == doctest::Approx(normalized_host.data()[i]).epsilon(1e-5));
 }
 
+TEST_CASE("gpu tensor: mean(0) and std(0) of a tensor with static rows on cuda, as on the host") {
+  tl::tensor<double, 4, 2> const x_host{{1, 10}, {2, 30}, {4, 20}, {8, 40}};
+  auto const x = x_host.to(tl::cuda);
+  auto const mu = x.mean(0).to(tl::cpu), sigma = x.std(0).to(tl::cpu);
+  auto const mu_host = x_host.mean(0), sigma_host = x_host.std(0);
+  for (std::size_t j = 0; j < 2; ++j) {
+    CHECK(mu(0, j) == doctest::Approx(mu_host(0, j)).epsilon(1e-12));
+    CHECK(sigma(0, j) == doctest::Approx(sigma_host(0, j)).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("gpu tensor: the lecture's Quiz 1 on tensors moved to cuda follows the host, step by step") {
   tl::tensor<float, dyn, 3> const x_train{{73, 80, 75}, {93, 88, 93}, {89, 91, 90}, {96, 98, 100}, {73, 66, 70}};
   tl::tensor<float, dyn, 1> const y_train{{152}, {185}, {180}, {196}, {142}};

@@ -95,3 +95,45 @@ TEST_CASE("gpu value_and_grad: data on two devices is still an error") {
   }
   CHECK(message.find("the loss reads data on cpu and on cuda") != std::string::npos);
 }
+
+TEST_CASE("gpu value_and_grad: data on cuda outside a reduction over dyn rows is an error, not a host read") {
+  tl::tensor<float, 4, 1> const fixed_host{{1}, {2}, {3}, {4}};
+  auto const fixed = fixed_host.to(tl::cuda);  // static rows: the host would reduce them after the pass
+  tl::param<"w"> w{0.5f};
+  std::string message;
+  try {
+    (void)tl::value_and_grad(tl::mean(tl::square(fixed * w)), w);
+  } catch (tl::error const& e) {
+    message = e.what();
+  }
+  CHECK(message.find("the loss reads data on cuda outside a reduction over rows of dynamic extent") !=
+        std::string::npos);
+  auto const [value, grads] = tl::value_and_grad(tl::mean(tl::square(fixed_host * w)), w);  // on the host: fine
+  CHECK(value == doctest::Approx(7.5f * 0.25f));
+  CHECK(grads[w].item() == doctest::Approx(7.5f));
+}
+
+TEST_CASE("gpu value_and_grad: cross_entropy with logits and class indices on cuda equals the host's") {
+  rows<3> const d(1000);
+  std::vector<int> classes(d.n);
+  for (std::size_t i = 0; i < d.n; ++i) classes[i] = static_cast<int>(i * 7 % 3);
+  tl::tensor_view<int, dyn, 1> const classes_host{classes.data(), d.n};
+  auto const classes_device = classes_host.to(tl::cuda);  // validated on the host: copied back once
+  tl::param<"W", 3, 3> W{{0.1f, -0.2f, 0.3f}, {0.0f, 0.5f, -0.1f}, {0.2f, 0.1f, -0.3f}};
+  auto const X_device = d.X_device(), X_host = d.X_host();
+  auto const [value, grads] = tl::value_and_grad(tl::cross_entropy(X_device.matmul(W), classes_device), W);
+  auto const [expected, expected_grads] = tl::value_and_grad(tl::cross_entropy(X_host.matmul(W), classes_host), W);
+  CHECK(close(value, expected));
+  for (std::size_t k = 0; k < 9; ++k) CHECK(close(grads[W][k], expected_grads[W][k]));
+
+  classes[17] = 3;  // outside [0, 3)
+  auto const bad = classes_host.to(tl::cuda);
+  std::string message;
+  try {
+    (void)tl::cross_entropy(X_device.matmul(W), bad);
+  } catch (tl::error const& e) {
+    message = e.what();
+  }
+  CHECK(message == "tapeless::cross_entropy: class index 3 in row 17 is outside [0, 3); pass indices from 0 to the "
+                   "number of classes minus one");
+}

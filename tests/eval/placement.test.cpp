@@ -60,6 +60,43 @@ TEST_CASE("placement: data on cuda in a host translation unit is an error, not a
   CHECK(error_of([&] { (void)x.std(0); }).starts_with("tapeless::tensor::std: this file was not compiled by nvcc"));
 }
 
+TEST_CASE("placement: cross_entropy's class indices are rows on a device too") {
+  tl::tensor<float, dyn, 3> logits{{1, 2, 3}, {3, 2, 1}};
+  std::vector<int> memory{0, 2};
+  tl::tensor_view<int, dyn, 1> const classes_on_cuda{memory.data(), 2, tl::cuda};
+  // Building the loss checks the indices, which would mean reading device memory here.
+  CHECK(error_of([&] { (void)tl::cross_entropy(logits, classes_on_cuda); })
+            .starts_with("tapeless::cross_entropy: this file was not compiled by nvcc, so it cannot reach data on "
+                         "cuda"));
+  CHECK(error_of([&] { (void)tl::nn::cross_entropy_loss{}(logits, classes_on_cuda); })
+            .starts_with("tapeless::cross_entropy: this file was not compiled by nvcc"));
+  // Logits on cuda against indices on the host: two devices, found before any pass.
+  tl::tensor<int, dyn, 1> classes{{0}, {2}};
+  std::vector<float> device_logits(6);
+  tl::tensor_view<float, dyn, 3> const logits_on_cuda{device_logits.data(), 2, tl::cuda};
+  tl::param<"w"> w;
+  CHECK(error_of([&] { (void)tl::value_and_grad(tl::cross_entropy(logits_on_cuda * w, classes), w); }) ==
+        "tapeless::value_and_grad: the loss reads data on cpu and on cuda; move them to one device (.to(device)) "
+        "first");
+}
+
+TEST_CASE("placement: which rows a pass reads, and which the host reads after it") {
+  namespace d = tl::detail;
+  tl::tensor<float, dyn, 3> x{{1, 2, 3}, {3, 2, 1}};
+  tl::tensor<float, 2, 3> fixed{{1, 2, 3}, {3, 2, 1}};
+  tl::tensor<int, dyn, 1> classes{{0}, {2}};
+  tl::param<"w", 3, 1> w;
+  auto outside = [](auto const& loss) {
+    return d::reads_rows_outside_pass<std::remove_cvref_t<decltype(d::as_expr(loss))>>();
+  };
+  CHECK_FALSE(outside(tl::mse_loss(x.matmul(w), x.matmul(w) * 2)));
+  CHECK_FALSE(outside(tl::cross_entropy(x, classes)));
+  CHECK(outside(tl::mean(tl::square(fixed.matmul(w)))));  // static rows: reduced on the host
+  CHECK(outside(tl::mean(x.matmul(w)) + tl::sum(fixed.matmul(w))));
+  CHECK(d::is_row_source<tl::expr::class_one_hot<int, dyn, 3>>);
+  CHECK(d::data_device(tl::cross_entropy(x, classes)) == tl::cpu);
+}
+
 TEST_CASE("placement: mini-batches and splits of device data are refused") {
   std::vector<float> memory(8);
   tl::tensor_view<float, dyn, 1> const x{memory.data(), 4, tl::cuda};

@@ -80,7 +80,7 @@ device data_device(Roots const&... roots) {
   device where = cpu;
   bool seen = false, mixed = false;
   auto visit = [&]<class Leaf>(Leaf const& leaf) {
-    if constexpr (is_data<Leaf>) {
+    if constexpr (is_row_source<Leaf>) {
       mixed = mixed || (seen && leaf.where != where);
       where = leaf.where;
       seen = true;
@@ -138,13 +138,21 @@ struct host_pass {
 
 inline namespace TAPELESS_UNIT {
 
-/// Throws unless this kind of translation unit can run a pass over rows on
-/// `where` (a host unit cannot over rows on cuda).
-inline void check_pass_device([[maybe_unused]] device where) {
+/// Throws unless this kind of translation unit can run the pass of `E` over
+/// rows on `where`: a host unit cannot over rows on cuda, and on cuda every
+/// row `E` reads must be inside a reduction over rows (read by the pass; the
+/// rest of the tree is evaluated on the host).
+template <class E>
+void check_pass_device(device where) {
+  if (where == cpu) return;
 #if !defined(__CUDACC__)
-  if (where == cuda)
-    fail("tapeless::value_and_grad: the data are on cuda, and this file was not compiled by nvcc; compile the "
-         "files that evaluate losses over device data with nvcc (TAPELESS_ENABLE_CUDA)");
+  fail("tapeless::value_and_grad: the data are on cuda, and this file was not compiled by nvcc; compile the "
+       "files that evaluate losses over device data with nvcc (TAPELESS_ENABLE_CUDA)");
+#else
+  if constexpr (reads_rows_outside_pass<E>())
+    fail("tapeless::value_and_grad: the loss reads data on cuda outside a reduction over rows of dynamic extent "
+         "(rows fixed at compile time, for instance), which is evaluated on the host; give the data tl::dyn rows, "
+         "or keep them on the host (.to(tl::cpu))");
 #endif
 }
 
@@ -152,7 +160,7 @@ inline void check_pass_device([[maybe_unused]] device where) {
 /// in an nvcc translation unit a CUDA device (backend/cuda/row_pass.hpp).
 template <class T, class Vars, class Pass, class Lowered, class Root>
 auto run_program(program<Pass, Lowered>& prog, Root const& root) {
-  check_pass_device(prog.where);
+  check_pass_device<Root>(prog.where);
 #if defined(__CUDACC__)
   if (prog.where == cuda)
     return run_program_with<T, Vars>(
@@ -263,6 +271,8 @@ void evaluate_rows_cuda(E const& e, U* out) {
   std::memcpy(values.block, run.block, sizeof values.block);  // the same size, P or 1
   values.acc = run.acc;
   std::size_t const n = rows_of(e);
+  using Output = std::tuple_element_t<0, std::remove_cvref_t<decltype(run.outputs)>>;
+  static_assert(fits_launch<Output, decltype(values), std::size_t, U*>, TAPELESS_LAUNCH_TOO_LARGE);
   if (n == 0) return;
   unsigned const blocks = pass_blocks(n);
   evaluate_rows_kernel<shape_of_t<E>::cols, T>

@@ -97,6 +97,19 @@ constexpr bool contains_row_reduction() {
   return any_node<is_row_reduction_node, E>();
 }
 
+/// Whether `E` reads rows (a data leaf, class indices) outside every reduction
+/// over rows: such a leaf stays in the outer trees, which the host evaluates
+/// after the pass (data with rows fixed at compile time, say).
+template <class E>
+constexpr bool reads_rows_outside_pass() {
+  if constexpr (is_row_reduction<E>) return false;
+  else if constexpr (is_row_source<E>) return true;
+  else
+    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
+      return (reads_rows_outside_pass<std::remove_cvref_t<Cs>>() || ... || false);
+    }(std::type_identity<children_t<E>>{});
+}
+
 /// True when a row reduction sits inside another (two passes would be needed).
 template <class E>
 constexpr bool has_nested_row_reduction() {
@@ -212,7 +225,7 @@ struct elementwise_term : expr::node<elementwise_term<X>> {
   X arg;
 
   constexpr explicit elementwise_term(X x) : arg(x) {}
-  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return arg.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {

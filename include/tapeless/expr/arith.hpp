@@ -58,7 +58,7 @@ struct broadcast_to : node<broadcast_to<S, X>> {
   X arg;
   std::size_t n;
 
-  [[nodiscard]] constexpr std::size_t rows() const { return n; }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return n; }
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {

@@ -20,7 +20,7 @@ struct binary_node : node<Node<L, R>> {
 
   constexpr binary_node(L l, R r) : lhs(l), rhs(r) {}
 
-  [[nodiscard]] constexpr std::size_t rows() const {
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const {
     if constexpr (shape_of_t<L>::rows == dyn) return lhs.rows();
     else return rhs.rows();
   }
@@ -53,7 +53,7 @@ struct unary_node : node<Node<X>> {
 
   constexpr explicit unary_node(X x) : arg(x) {}
 
-  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return arg.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {

@@ -44,7 +44,7 @@ struct pow_ : node<pow_<N, X>> {
   static constexpr std::size_t cols = shape_type::cols;
   X arg;
   constexpr explicit pow_(X x) : arg(x) {}
-  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return arg.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {

@@ -64,7 +64,7 @@ struct data : node<data<T, R, C>> {
   std::size_t n;  // rows at run time (== R when static)
   tapeless::device where = tapeless::cpu;  // where `ptr` points: read there only
 
-  [[nodiscard]] constexpr std::size_t rows() const { return n; }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return n; }
   template <class U, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<U, C> at(std::size_t r, Ctx const&) const {
     T const* p = ptr + (R == 1 ? 0 : r) * C;
@@ -165,4 +165,8 @@ template <class E>
 inline constexpr bool is_data = false;
 template <class T, std::size_t R, std::size_t C>
 inline constexpr bool is_data<expr::data<T, R, C>> = true;
+/// Leaves that read rows from memory on some device (`where`): data, and the
+/// class indices of `cross_entropy` (expr/loss_nodes.hpp).
+template <class E>
+inline constexpr bool is_row_source = is_data<E>;
 }  // namespace tapeless::detail

@@ -91,7 +91,7 @@ struct smooth_l1_ : node<smooth_l1_<K, X>> {
   X arg;
   double beta;
 
-  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return arg.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
@@ -128,7 +128,7 @@ struct row_node : node<Node<X>> {
   X arg;
 
   constexpr explicit row_node(X x) : arg(x) {}
-  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return arg.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
@@ -193,14 +193,16 @@ constexpr auto derivative(softmax_<X> const& e, W w) {
 
 /// Row r is the one-hot encoding of the class index `index[r]` among `C`
 /// classes (validated when the loss is built; an index changed to one outside
-/// [0, C) afterwards reads as a row of zeros, never out of bounds).
+/// [0, C) afterwards reads as a row of zeros, never out of bounds). The indices
+/// are rows of data, on `where`, as a data leaf's values are.
 template <class I, std::size_t R, std::size_t C>
 struct class_one_hot : node<class_one_hot<I, R, C>> {
   using shape_type = shape<R, C>;
   I const* index;
   std::size_t n;
+  tapeless::device where = tapeless::cpu;
 
-  [[nodiscard]] constexpr std::size_t rows() const { return n; }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return n; }
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, C> at(std::size_t r, Ctx const&) const {
     row<T, C> out;
@@ -215,3 +217,8 @@ template <class I, std::size_t R, std::size_t C, class W>
 constexpr zero derivative(class_one_hot<I, R, C> const&, W) { return {}; }
 
 }  // namespace tapeless::expr
+
+namespace tapeless::detail {
+template <class I, std::size_t R, std::size_t C>
+inline constexpr bool is_row_source<expr::class_one_hot<I, R, C>> = true;
+}  // namespace tapeless::detail

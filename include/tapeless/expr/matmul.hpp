@@ -28,7 +28,7 @@ struct matmul : node<matmul<L, R>> {
   R rhs;
 
   constexpr matmul(L l, R r) : lhs(l), rhs(r) {}
-  [[nodiscard]] constexpr std::size_t rows() const { return lhs.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return lhs.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(lhs, rhs); }
   template <class F>
   constexpr auto map(F& f) const {
@@ -82,7 +82,7 @@ struct col : node<col<K, X>> {
   X arg;
 
   constexpr explicit col(X x) : arg(x) {}
-  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return arg.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {

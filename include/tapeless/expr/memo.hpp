@@ -30,7 +30,7 @@ struct memo : node<memo<Id, E>> {
   E inner;
 
   constexpr explicit memo(E e) : inner(e) {}
-  [[nodiscard]] constexpr std::size_t rows() const { return inner.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return inner.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(inner); }
   template <class F>
   constexpr auto map(F& f) const {
@@ -50,7 +50,7 @@ struct cached : node<cached<Offset, C>> {
   using shape_type = shape<dyn, C>;
   std::size_t n;
 
-  [[nodiscard]] constexpr std::size_t rows() const { return n; }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return n; }
   template <class T, class Ctx>
   TAPELESS_HOST_DEVICE TAPELESS_INLINE row<T, C> at(std::size_t, Ctx const& ctx) const {
     row<T, C> out;

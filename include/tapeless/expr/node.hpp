@@ -166,7 +166,7 @@ using value_type_t = detail::compute_type_t<typename detail::value_type_of<std::
 namespace detail {
 /// Run-time number of rows of `e` (its static extent unless that is `dyn`).
 template <class E>
-constexpr std::size_t rows_of(E const& e) {
+TAPELESS_HOST_DEVICE constexpr std::size_t rows_of(E const& e) {
   if constexpr (shape_of_t<E>::rows != dyn) return shape_of_t<E>::rows;
   else return e.rows();
 }
@@ -174,7 +174,7 @@ constexpr std::size_t rows_of(E const& e) {
 /// Run-time rows of `a op b` after broadcasting (the builders check that two
 /// batch extents agree).
 template <class A, class B>
-constexpr std::size_t broadcast_rows(A const& a, B const& b) {
+TAPELESS_HOST_DEVICE constexpr std::size_t broadcast_rows(A const& a, B const& b) {
   if constexpr (shape_of_t<A>::rows == dyn) return a.rows();
   else if constexpr (shape_of_t<B>::rows == dyn) return b.rows();
   else return broadcast_t<shape_of_t<A>, shape_of_t<B>>::rows;

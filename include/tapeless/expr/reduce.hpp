@@ -48,7 +48,7 @@ struct reduction_node : node<Node<X>> {
     return Node<decltype(tapeless::detail::apply_child<0>(f, arg))>{tapeless::detail::apply_child<0>(f, arg)};
   }
   /// Number of elements summed (run time when the rows are `dyn`).
-  [[nodiscard]] constexpr std::size_t count() const {
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t count() const {
     return tapeless::detail::rows_of(arg) * shape_of_t<X>::cols;
   }
   template <class T, class Ctx>
@@ -81,7 +81,7 @@ struct rowsum : node<rowsum<X>> {
   X arg;
 
   constexpr explicit rowsum(X x) : arg(x) {}
-  [[nodiscard]] constexpr std::size_t rows() const { return arg.rows(); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const { return arg.rows(); }
   [[nodiscard]] constexpr auto children() const { return std::tie(arg); }
   template <class F>
   constexpr auto map(F& f) const {
@@ -106,7 +106,9 @@ struct outer : node<outer<A, B>> {
   B rhs;
 
   constexpr outer(A a, B b) : lhs(a), rhs(b) {}
-  [[nodiscard]] constexpr std::size_t rows() const { return tapeless::detail::broadcast_rows(lhs, rhs); }
+  [[nodiscard]] TAPELESS_HOST_DEVICE constexpr std::size_t rows() const {
+    return tapeless::detail::broadcast_rows(lhs, rhs);
+  }
   [[nodiscard]] constexpr auto children() const { return std::tie(lhs, rhs); }
   template <class F>
   constexpr auto map(F& f) const {

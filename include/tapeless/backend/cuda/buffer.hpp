@@ -23,7 +23,10 @@ inline void* cuda_allocate(std::size_t bytes) {
   return p;
 }
 inline void cuda_release(void* p) noexcept {
-  (void)cudaFree(p);  // a failure here is reported by the next checked call
+  // Not thrown from a destructor: a sticky error (a kernel that faulted) is
+  // reported again by the next checked call; any other is cleared, lest that
+  // call report it as its own.
+  if (cudaFree(p) != cudaSuccess) (void)cudaGetLastError();
 }
 inline void cuda_copy(void* to, void const* from, std::size_t bytes, copy_kind kind) {
   switch (kind) {
@@ -84,6 +87,32 @@ class device_buffer {
   device_memory memory_;
   std::size_t count_ = 0;
 };
+
+/// At least `count` values of `T` in the current device's memory, which this
+/// thread reuses from call to call (`Use` tells the uses apart): grown as
+/// needed, and allocated again when the current device has changed since
+/// (memory of another device is not for this device's kernels).
+template <class Use, class T>
+T* thread_workspace(std::size_t count) {
+  struct held {
+    device_buffer<T> buffer;
+    int device = -1;
+  };
+  thread_local held h;
+  int device = 0;
+  check_cuda(cudaGetDevice(&device), "cudaGetDevice");
+  if (h.device != device || h.buffer.size() < count) {
+    if (h.device != device && h.buffer.size() > 0) {  // free it where it was allocated
+      check_cuda(cudaSetDevice(h.device), "cudaSetDevice");
+      h.buffer = device_buffer<T>();
+      check_cuda(cudaSetDevice(device), "cudaSetDevice");
+    }
+    h.buffer = device_buffer<T>();  // free before allocating more
+    h.buffer = device_buffer<T>(count);
+    h.device = device;
+  }
+  return h.buffer.data();
+}
 
 }  // namespace tapeless::detail
 

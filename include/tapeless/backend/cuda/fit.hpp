@@ -218,28 +218,41 @@ __global__ void __launch_bounds__(32) fit_kernel(Pass pass, Outputs outputs, Lau
   for (std::size_t k = lane; k < P; k += 32) parameters_out[k] = block[k];
 }
 
+// The uses of a thread's device workspace (`thread_workspace`) by `fit_cuda`:
+// kept from call to call, so that a run allocates and frees nothing.
+struct fit_constants;
+struct fit_buffers;
+struct fit_parameters;
+struct fit_losses;
+
 /// Runs `steps` steps of the optimizer `opt` on the program `prog` over rows
 /// in device memory, in one launch; returns the recorded losses. The program's
 /// parameter block holds the parameters' current values.
 template <class Rule, class T, class Vars, class... Ps, class Program, class Optimizer>
 std::vector<T> fit_cuda(Program& prog, Optimizer& opt, std::size_t steps, std::size_t record_every) {
   using plan_type = fit_plan<Rule, T, Vars, Optimizer, Ps...>;
+  using constants_type = typename Rule::constants;
   constexpr std::size_t P = param_block_size<Vars>;
+  using outputs_type = decltype(make_expr_list(prog.outputs));
+  using launch_type = typename plan_type::launch;
+  static_assert(fits_launch<decltype(prog.pass), outputs_type, launch_type, T*>, TAPELESS_LAUNCH_TOO_LARGE);
   plan_type plan(opt, steps, record_every);
-  device_buffer<typename Rule::constants> constants(plan.constants.size());
-  constants.copy_from_host(plan.constants.data(), plan.constants.size());
-  device_buffer<T> buffers(plan.buffers.size()), parameters(P), losses(plan.recorded());
-  buffers.copy_from_host(plan.buffers.data(), plan.buffers.size());
+  std::size_t const recorded_count = plan.recorded();
+  auto* const constants = thread_workspace<fit_constants, constants_type>(plan.constants.size());
+  auto* const buffers = thread_workspace<fit_buffers, T>(plan.buffers.size());
+  auto* const parameters = thread_workspace<fit_parameters, T>(P);
+  auto* const losses = thread_workspace<fit_losses, T>(recorded_count);
+  cuda_copy(constants, plan.constants.data(), plan.constants.size() * sizeof(constants_type), copy_kind::to_device);
+  cuda_copy(buffers, plan.buffers.data(), plan.buffers.size() * sizeof(T), copy_kind::to_device);
 
-  fit_kernel<Rule, T, typename plan_type::layout, P><<<1, 32>>>(
-      prog.pass, make_expr_list(prog.outputs), plan.arguments(constants.data(), buffers.data(), losses.data()),
-      parameters.data());
+  fit_kernel<Rule, T, typename plan_type::layout, P>
+      <<<1, 32>>>(prog.pass, make_expr_list(prog.outputs), plan.arguments(constants, buffers, losses), parameters);
   check_cuda(cudaGetLastError(), "launching the fit kernel");
 
-  std::vector<T> recorded(plan.recorded()), block(P);
-  losses.copy_to_host(recorded.data(), recorded.size());  // waits for the kernel
-  parameters.copy_to_host(block.data(), P);
-  buffers.copy_to_host(plan.buffers.data(), plan.buffers.size());
+  std::vector<T> recorded(recorded_count), block(P);
+  cuda_copy(recorded.data(), losses, recorded_count * sizeof(T), copy_kind::to_host);  // waits for the kernel
+  cuda_copy(block.data(), parameters, P * sizeof(T), copy_kind::to_host);
+  cuda_copy(plan.buffers.data(), buffers, plan.buffers.size() * sizeof(T), copy_kind::to_host);
   plan.finish(block.data());
   return recorded;
 }

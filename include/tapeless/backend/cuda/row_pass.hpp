@@ -28,6 +28,17 @@
 
 namespace tapeless::detail {
 
+/// The most bytes of arguments one kernel launch takes (CUDA 12.1 and later,
+/// on Volta and later GPUs).
+inline constexpr std::size_t launch_argument_bytes = 32764;
+/// Whether kernel arguments of types `Args…` fit in one launch (each counted
+/// as if aligned to 8 bytes). The parameters of a model travel in the launch.
+template <class... Args>
+inline constexpr bool fits_launch = (((sizeof(Args) + 7) / 8 * 8) + ... + 0) <= launch_argument_bytes;
+#  define TAPELESS_LAUNCH_TOO_LARGE                                                                               \
+    "tapeless (CUDA): the model's parameters travel by value in the kernel launch, and CUDA takes at most 32764 " \
+    "bytes of launch arguments (about 8000 float parameters); a model this large runs on the host only"
+
 /// Threads per block of the pass.
 inline constexpr unsigned pass_block_threads = 256;
 /// Blocks per multiprocessor: enough resident warps to keep loads in flight.
@@ -74,23 +85,18 @@ inline unsigned pass_blocks(std::size_t n) {
   return static_cast<unsigned>(std::max<std::size_t>(1, std::min(wanted, most)));
 }
 
-/// This thread's device memory for the partial sums, grown as needed.
-inline device_buffer<double>& pass_workspace(std::size_t count) {
-  thread_local device_buffer<double> workspace;
-  if (workspace.size() < count) workspace = device_buffer<double>(count);
-  return workspace;
-}
+struct pass_partials;  // the use of a thread's workspace: the pass's partial sums
 
 /// Runs `pass` over its `n` rows on the current CUDA device and returns the K
 /// sums (the rows must be in device memory). Throws `tl::cuda_error` when a
 /// launch or copy fails.
 template <std::size_t K, class Pass>
 accumulator<K> run_pass_cuda(Pass const& pass, std::size_t n) {
+  static_assert(fits_launch<Pass, double*>, TAPELESS_LAUNCH_TOO_LARGE);
   accumulator<K> acc{};
   if constexpr (K > 0) {
     unsigned const blocks = pass_blocks(n);
-    auto& workspace = pass_workspace(static_cast<std::size_t>(blocks) * K + K);
-    double* const partials = workspace.data();
+    double* const partials = thread_workspace<pass_partials, double>(static_cast<std::size_t>(blocks) * K + K);
     double* const out = partials + static_cast<std::size_t>(blocks) * K;
     pass_kernel<K><<<blocks, pass_block_threads>>>(pass, partials);
     check_cuda(cudaGetLastError(), "launching the pass kernel");
