@@ -38,7 +38,13 @@ struct device {
 inline constexpr device cpu{device::kind::cpu};
 inline constexpr device cuda{device::kind::cuda};
 
-/// True when this program was built with CUDA and a GPU is present now.
+// Their bodies differ between host and nvcc translation units, so each kind of
+// unit has its own (TAPELESS_UNIT): in a program of both, a host unit answers
+// for itself (no CUDA: it cannot place data on a GPU), an nvcc unit for the GPU.
+inline namespace TAPELESS_UNIT {
+
+/// True when this program was built with CUDA and a GPU is present now (when
+/// the calling file was compiled by nvcc and a GPU is present).
 inline bool cuda_available() {
 #if defined(__CUDACC__)
   int count = 0;
@@ -73,6 +79,8 @@ inline std::string cuda_status() {
   return "built without CUDA (compile with nvcc and TAPELESS_ENABLE_CUDA)";
 #endif
 }
+
+}  // namespace TAPELESS_UNIT
 
 /// What a failed CUDA call throws (a `tapeless::error`): `what()` reads
 /// "tapeless: <operation> failed: <CUDA's words> [<cudaError name>]", and

@@ -92,13 +92,14 @@ auto fit(L const& loss, Optimizer& optimizer, fit_options const& o) {
 #if defined(__CUDACC__)
   if (detail::data_device(e) == cuda) {
     using E = std::remove_cvref_t<decltype(e)>;
+    detail::check_pass_device<E>(cuda);  // what every pass over data on cuda takes, one launch or not
     using T = value_type_t<E>;
     using Rule = typename Optimizer::rule_type;
     using Vars = typename detail::params_of<detail::type_list<>, E>::type;
     auto const& params = optim::detail::optimizer_access::params(optimizer);
     return std::apply(
         [&]<class... Ps>(Ps* const&... p) -> fit_log<T> {
-          // SGD (an update that runs on a GPU), parameters of the loss's value type, all read by the loss,
+          // An update that runs on a GPU (SGD, Adam), parameters of the loss's value type, all read by the loss,
           // gradients by the backward sweep (whose outputs device code can evaluate), and a parameter
           // block that fits the warp's shared memory and lane 0's registers.
           constexpr bool one_launch =

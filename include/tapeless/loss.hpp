@@ -15,10 +15,10 @@
 
 #include <concepts>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace tapeless {
 
@@ -166,12 +166,12 @@ constexpr auto cross_entropy(L&& logits, K&& classes, R = {}) {
   using Index = typename std::remove_cvref_t<K>::value_type;
   std::size_t const n = detail::rows_of(k);
   std::size_t const stored = SK::rows == 1 ? std::size_t{1} : n;
-  std::vector<Index> copied;
+  std::unique_ptr<Index[]> copied;  // not a vector: Index may be bool
   Index const* host = k.ptr;
   if (k.where != cpu && stored > 0) {
-    copied.resize(stored);
-    Unit::copy(k.where, copied.data(), k.ptr, stored * sizeof(Index), detail::copy_kind::to_host, "cross_entropy");
-    host = copied.data();
+    copied = std::make_unique<Index[]>(stored);
+    Unit::copy(k.where, copied.get(), k.ptr, stored * sizeof(Index), detail::copy_kind::to_host, "cross_entropy");
+    host = copied.get();
   }
   for (std::size_t r = 0; r < n; ++r) {
     Index const c = host[SK::rows == 1 ? 0 : r];

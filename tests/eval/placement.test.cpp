@@ -93,8 +93,13 @@ TEST_CASE("placement: which rows a pass reads, and which the host reads after it
   CHECK_FALSE(outside(tl::cross_entropy(x, classes)));
   CHECK(outside(tl::mean(tl::square(fixed.matmul(w)))));  // static rows: reduced on the host
   CHECK(outside(tl::mean(x.matmul(w)) + tl::sum(fixed.matmul(w))));
-  CHECK(d::is_row_source<tl::expr::class_one_hot<int, dyn, 3>>);
-  CHECK(d::data_device(tl::cross_entropy(x, classes)) == tl::cpu);
+  // Class indices are rows on a device: counted where the data are, and part of the cache key.
+  std::vector<int> memory{0, 2};
+  tl::expr::class_one_hot<int, dyn, 3> const indices_on_cuda{{}, memory.data(), 2, tl::cuda};
+  CHECK(d::data_device(indices_on_cuda) == tl::cuda);
+  CHECK(error_of([&] { (void)d::data_device(indices_on_cuda, x.expr()); })
+            .starts_with("tapeless::value_and_grad: the loss reads data on cpu and on cuda"));
+  static_assert(std::has_unique_object_representations_v<tl::expr::class_one_hot<int, dyn, 3>>);
 }
 
 TEST_CASE("placement: mini-batches and splits of device data are refused") {

@@ -127,7 +127,7 @@ TEST_CASE("fit: Adam over a model's parameters, with a parameter the optimizer d
   CHECK(scale.item() == 2.0f);
 }
 
-TEST_CASE("fit: RMSprop, whose update is host-only, takes a pass per step and is the loop too") {
+TEST_CASE("fit: RMSprop (no device update: on a GPU, a pass per step) is the loop too") {
   quiz1_data host;
   auto const x = host.x.to(fit_device);
   auto const y = host.y.to(fit_device);

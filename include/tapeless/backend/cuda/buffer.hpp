@@ -29,6 +29,7 @@ inline void cuda_release(void* p) noexcept {
   if (cudaFree(p) != cudaSuccess) (void)cudaGetLastError();
 }
 inline void cuda_copy(void* to, void const* from, std::size_t bytes, copy_kind kind) {
+  if (bytes == 0) return;  // nothing to copy, perhaps from or to no memory
   switch (kind) {
     case copy_kind::to_device:
       return check_cuda(cudaMemcpy(to, from, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to the device");
