@@ -147,7 +147,8 @@ constexpr auto binary_cross_entropy_with_logits(I&& logits, T&& target, R = {}) 
 /// `torch.nn.functional.cross_entropy`: per row, log Σⱼ e^(x_j) − x_class
 /// (log-softmax, then the negative log-likelihood); `mean` divides by N. Every
 /// index is checked to lie in [0, C) when the loss is built (indices on a GPU
-/// are copied to the host for that, once; `Unit` is what this file can reach).
+/// are copied to the host for that, each time; `Unit` is what this file can
+/// reach).
 template <operand L, detail::integral_view K, reduction_kind R = reduction::mean_t, class Unit = detail::unit>
 constexpr auto cross_entropy(L&& logits, K&& classes, R = {}) {
   static_assert(!(detail::owning<std::remove_cvref_t<K>> && std::is_rvalue_reference_v<K&&>),
