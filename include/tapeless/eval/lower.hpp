@@ -79,14 +79,20 @@ inline constexpr bool keeps_elements = expr::detail::is_colsum<E> || expr::detai
 template <class E>
 using children_t = decltype(children_of(std::declval<E const&>()));
 
+/// Whether `test(std::type_identity<C>{})` holds for a child `C` of `E`: the
+/// step of every walk below.
+template <class E, class Test>
+constexpr bool any_child(Test test) {
+  return [&]<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
+    return (test(std::type_identity<std::remove_cvref_t<Cs>>{}) || ... || false);
+  }(std::type_identity<children_t<E>>{});
+}
+
 /// Whether `E` or a node inside it satisfies `Pick` (`Pick<N>::value`).
 template <template <class> class Pick, class E>
 constexpr bool any_node() {
   if constexpr (Pick<E>::value) return true;
-  else
-    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
-      return (any_node<Pick, std::remove_cvref_t<Cs>>() || ... || false);
-    }(std::type_identity<children_t<E>>{});
+  else return any_child<E>([]<class C>(std::type_identity<C>) { return any_node<Pick, C>(); });
 }
 
 template <class E>
@@ -104,23 +110,15 @@ template <class E>
 constexpr bool reads_rows_outside_pass() {
   if constexpr (is_row_reduction<E>) return false;
   else if constexpr (is_row_source<E>) return true;
-  else
-    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
-      return (reads_rows_outside_pass<std::remove_cvref_t<Cs>>() || ... || false);
-    }(std::type_identity<children_t<E>>{});
+  else return any_child<E>([]<class C>(std::type_identity<C>) { return reads_rows_outside_pass<C>(); });
 }
 
 /// True when a row reduction sits inside another (two passes would be needed).
 template <class E>
 constexpr bool has_nested_row_reduction() {
   if constexpr (is_row_reduction<E>)
-    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
-      return (contains_row_reduction<std::remove_cvref_t<Cs>>() || ... || false);
-    }(std::type_identity<children_t<E>>{});
-  else
-    return []<class... Cs>(std::type_identity<std::tuple<Cs...>>) {
-      return (has_nested_row_reduction<std::remove_cvref_t<Cs>>() || ... || false);
-    }(std::type_identity<children_t<E>>{});
+    return any_child<E>([]<class C>(std::type_identity<C>) { return contains_row_reduction<C>(); });
+  else return any_child<E>([]<class C>(std::type_identity<C>) { return has_nested_row_reduction<C>(); });
 }
 
 /// A scalar expression that one pass over the rows can evaluate, with its gradients.
